@@ -1,0 +1,50 @@
+# Every target sets itself up on a fresh machine: only Python 3.11+ is assumed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+MEMBERS := contracts libs/persistence libs/telemetry libs/messaging libs/service_auth libs/runtime libs/roster libs/devstack \
+           services/profiles services/matching services/sessions services/feedback gateway
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run demo test lint bench contracts lock clean
+
+setup: $(STAMP)
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+$(STAMP): requirements.lock $(foreach m,$(MEMBERS),$(m)/pyproject.toml) | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps $(foreach m,$(MEMBERS),-e $(m))
+	touch $@
+
+run: setup
+	$(BIN)/python -m devstack run
+
+demo: setup
+	$(BIN)/python -m devstack.demo
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python -m bench
+
+contracts: setup
+	$(BIN)/python -m contracts.export
+
+# Re-pins third-party versions; uv.lock stays local (it records registry addresses).
+lock: | $(UV)
+	$(UV) lock
+	$(UV) export --frozen --no-emit-workspace --all-packages --all-groups --no-header --quiet -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .tools var

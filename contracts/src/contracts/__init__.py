@@ -1,0 +1,1 @@
+"""The language the services speak: one pydantic model per event type."""

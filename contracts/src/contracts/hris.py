@@ -1,0 +1,93 @@
+"""The canonical org change: what every HRIS channel (webhook, adapters, SCIM) is normalized to."""
+
+import zoneinfo
+from datetime import date
+from enum import StrEnum
+from typing import Any, ClassVar, Self
+
+from pydantic import AwareDatetime, EmailStr, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from contracts import topics
+from contracts.base import ContractModel, Event
+
+
+class HrisChangeType(StrEnum):
+    HIRED = "employee.hired"
+    UPDATED = "employee.updated"
+    TERMINATED = "employee.terminated"
+    REHIRED = "employee.rehired"
+    LEAVE_STARTED = "employee.leave_started"
+    LEAVE_ENDED = "employee.leave_ended"
+
+
+class EmployeeRecord(ContractModel):
+    """An employee as the HRIS sends it. For updates it is a JSON merge patch: a field that
+    is absent stays unchanged, a field that is null is cleared (see `model_fields_set`)."""
+
+    external_id: str = Field(min_length=1, max_length=256)
+    email: EmailStr | None = None
+    given_name: str | None = Field(default=None, max_length=256)
+    family_name: str | None = Field(default=None, max_length=256)
+    display_name: str | None = Field(default=None, min_length=1, max_length=512)
+    title: str | None = Field(default=None, max_length=512)
+    department: str | None = Field(default=None, max_length=512)
+    location: str | None = Field(default=None, max_length=512)
+    time_zone: str | None = None
+    level: int | None = Field(default=None, ge=0, le=100)
+    manager_external_id: str | None = Field(default=None, min_length=1, max_length=256)
+    hire_date: date | None = None
+    languages: list[str] | None = Field(default=None, max_length=50)
+    underrepresented: bool | None = None
+    demographics: dict[str, Any] | None = None
+
+    @field_validator("time_zone")
+    @classmethod
+    def _iana_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone") from None
+        return value
+
+    def patch(self) -> dict[str, Any]:
+        """The fields this record sets, by their Python names (absent ones left out)."""
+        return self.model_dump(exclude_unset=True, exclude={"external_id"})
+
+
+# What a hire must carry; every other change only needs `externalId`.
+_REQUIRED_ON_HIRE = ("email", "display_name")
+
+
+class HrisChange(ContractModel):
+    id: str = Field(min_length=1, max_length=256, description="Unique in the source system")
+    type: HrisChangeType
+    effective_at: AwareDatetime
+    source_version: int = Field(ge=0, description="Grows with each change of this employee")
+    employee: EmployeeRecord
+
+    @model_validator(mode="after")
+    def _hire_is_complete(self) -> Self:
+        if self.type is HrisChangeType.HIRED:
+            missing = [f for f in _REQUIRED_ON_HIRE if getattr(self.employee, f) is None]
+            if missing:
+                names = ", ".join(f"employee.{to_camel(f)}" for f in missing)
+                raise ValueError(f"{self.type} needs {names}")
+        return self
+
+
+class HrisChangeReceived(Event):
+    """A verified, normalized org change, as accepted from one HRIS connection."""
+
+    event_type: ClassVar[str] = "hris.change.received"
+    topic: ClassVar[str] = topics.HRIS_CHANGES
+
+    connection_id: str
+    channel: str = Field(description="How it arrived: webhook, merge, bamboohr, scim, import")
+    received_at: AwareDatetime
+    change: HrisChange
+
+    def partition_key(self) -> str:
+        return self.change.employee.external_id

@@ -1,0 +1,65 @@
+"""Person events: each carries the whole snapshot (event-carried state transfer)."""
+
+from datetime import date
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import AwareDatetime, Field
+
+from contracts import topics
+from contracts.base import ContractModel, Event
+
+
+class PersonStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    ON_LEAVE = "ON_LEAVE"
+    TERMINATED = "TERMINATED"
+
+
+class PersonSnapshot(ContractModel):
+    id: str
+    external_id: str | None = None
+    email: str
+    given_name: str | None = None
+    family_name: str | None = None
+    display_name: str
+    title: str | None = None
+    department: str | None = None
+    location: str | None = None
+    time_zone: str
+    level: int | None = None
+    manager_id: str | None = Field(default=None, description="Null until the manager is known")
+    manager_external_id: str | None = None
+    hire_date: date | None = None
+    languages: list[str] = Field(default_factory=list)
+    status: PersonStatus
+    # Sensitive: for fair matching and suppressed aggregates only; never shown through the API.
+    underrepresented: bool | None = None
+    demographics: dict[str, Any] | None = None
+    source_version: int = Field(description="The HRIS version last applied")
+    revision: int = Field(
+        description="Grows with every change profiles makes; replicas keep the newest"
+    )
+    updated_at: AwareDatetime
+
+
+class _PersonEvent(Event):
+    topic: ClassVar[str] = topics.PEOPLE
+    person: PersonSnapshot
+
+    def partition_key(self) -> str:
+        return self.person.id
+
+
+class PersonCreated(_PersonEvent):
+    event_type: ClassVar[str] = "person.created"
+
+
+class PersonUpdated(_PersonEvent):
+    event_type: ClassVar[str] = "person.updated"
+    changed_fields: list[str] = Field(description="camelCase names of the fields that changed")
+
+
+class PersonTerminated(_PersonEvent):
+    event_type: ClassVar[str] = "person.terminated"
+    terminated_at: AwareDatetime

@@ -1,0 +1,4 @@
+from gateway.adapters.tables import metadata
+from persistence.migrations import run_env
+
+run_env(metadata)

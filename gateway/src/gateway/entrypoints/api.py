@@ -1,0 +1,35 @@
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from messaging.settings import KafkaSettings
+
+from gateway import bootstrap
+from gateway.config import GatewaySettings
+from gateway.entrypoints import hris_webhooks
+from gateway.entrypoints.graphql_route import (
+    Unauthenticated,
+    graphql_router,
+    unauthenticated_response,
+)
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()  # type: ignore[call-arg]
+    process = bootstrap.build(settings, KafkaSettings())
+    app = process.create_app(
+        title="Cairn gateway",
+        routers=[hris_webhooks.router, graphql_router()],
+    )
+    app.state.settings = settings
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
+        async with bootstrap.http_client(settings) as http, inner(app_):
+            app_.state.upstreams = bootstrap.upstreams(settings, http)
+            yield
+
+    app.router.lifespan_context = lifespan
+    app.add_exception_handler(Unauthenticated, unauthenticated_response)
+    return app

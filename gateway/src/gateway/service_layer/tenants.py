@@ -1,0 +1,86 @@
+"""Creating tenants and recognising their API keys."""
+
+import uuid
+from dataclasses import dataclass
+
+from messaging.outbox import UnitOfWork, utcnow
+from service_auth.tokens import Caller
+from sqlmodel import select
+
+from gateway.adapters.tables import ApiKey, HrisConnection, Tenant
+from gateway.domain.credentials import (
+    issue_api_key,
+    issue_connection_id,
+    issue_webhook_secret,
+    parse_api_key,
+    secret_matches,
+)
+
+
+@dataclass(frozen=True)
+class TenantCredentials:
+    tenant_id: str
+    api_key: str
+    hris_connection_id: str
+    hris_secret: str
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "tenantId": self.tenant_id,
+            "apiKey": self.api_key,
+            "hrisConnectionId": self.hris_connection_id,
+            "hrisSecret": self.hris_secret,
+        }
+
+
+class InvalidTenantName(ValueError):
+    pass
+
+
+async def create_tenant(uow: UnitOfWork, name: str) -> TenantCredentials:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidTenantName("name must be 1 to 200 characters")
+    now = utcnow()
+    tenant = Tenant(id=str(uuid.uuid4()), name=name, created_at=now)
+    key = issue_api_key()
+    connection = HrisConnection(
+        id=issue_connection_id(),
+        tenant_id=tenant.id,
+        signing_secret=issue_webhook_secret(),
+        created_at=now,
+    )
+    uow.session.add(tenant)
+    await uow.session.flush()
+    uow.session.add(
+        ApiKey(
+            id=key.key_id,
+            tenant_id=tenant.id,
+            secret_hash=key.secret_hash,
+            name="default",
+            created_at=now,
+        )
+    )
+    uow.session.add(connection)
+    await uow.commit()
+    return TenantCredentials(tenant.id, key.plaintext, connection.id, connection.signing_secret)
+
+
+async def caller_for_api_key(uow: UnitOfWork, presented: str) -> Caller | None:
+    parsed = parse_api_key(presented)
+    if parsed is None:
+        return None
+    key_id, secret = parsed
+    key = (await uow.session.exec(select(ApiKey).where(ApiKey.id == key_id))).first()
+    if key is None or key.revoked_at is not None or not secret_matches(secret, key.secret_hash):
+        return None
+    return Caller(
+        tenant_id=key.tenant_id, principal=f"apikey:{key.id}", scopes=tuple(key.scopes.split())
+    )
+
+
+async def active_connection(uow: UnitOfWork, connection_id: str) -> HrisConnection | None:
+    connection = await uow.session.get(HrisConnection, connection_id)
+    if connection is None or connection.disabled_at is not None:
+        return None
+    return connection

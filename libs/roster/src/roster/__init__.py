@@ -1,0 +1,1 @@
+"""The people a service knows, replicated from person.* events (event-carried state transfer)."""

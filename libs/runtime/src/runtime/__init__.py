@@ -1,0 +1,1 @@
+"""How every Cairn process runs: the same lifespan, health checks, errors and settings."""

@@ -1,0 +1,142 @@
+"""A service process: migrate on start, run the outbox relay and the consumer beside the API,
+answer /healthz and /readyz, stop cleanly."""
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from messaging.consumer import EventConsumer, Handler
+from messaging.outbox import UnitOfWorkFactory
+from messaging.publisher import Publisher
+from messaging.relay import OutboxRelay
+from messaging.tables import MessagingTables
+from persistence.database import create_engine, session_factory
+from persistence.migrations import upgrade_async
+from service_auth.tokens import TokenVerifier
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telemetry.tracing import configure_tracing, instrument_fastapi
+
+from runtime.problems import install_problem_handlers
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    database_url: str
+    migrations_dir: Path
+    tables: MessagingTables
+    bootstrap_servers: str
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    topics: Sequence[str] = ()
+    run_workers: bool = True
+    engine: AsyncEngine = field(init=False)
+    uow: UnitOfWorkFactory = field(init=False)
+    publisher: Publisher = field(init=False)
+    relay: OutboxRelay = field(init=False)
+    consumer: EventConsumer | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.engine = create_engine(self.database_url)
+        self.uow = UnitOfWorkFactory(
+            session_factory(self.engine), self.tables, f"/cairn/{self.name}"
+        )
+        self.publisher = Publisher(self.bootstrap_servers)
+        self.relay = OutboxRelay(self.engine, self.uow, self.publisher)
+        if self.handlers:
+            self.consumer = EventConsumer(
+                group=self.name,
+                topics=list(self.topics),
+                handlers=self.handlers,
+                uow=self.uow,
+                publisher=self.publisher,
+                bootstrap_servers=self.bootstrap_servers,
+            )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        await upgrade_async(self.migrations_dir, self.database_url)
+        workers: list[asyncio.Task[None]] = []
+        if self.run_workers:
+            workers.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
+            if self.consumer is not None:
+                workers.append(
+                    asyncio.create_task(self.consumer.run(), name=f"{self.name}-consumer")
+                )
+        try:
+            yield
+        finally:
+            for task in workers:
+                task.cancel()
+            # A cancelled handler rolls its transaction back; the event is redelivered.
+            await asyncio.gather(*workers, return_exceptions=True)
+            await self.publisher.close()
+            await self.engine.dispose()
+
+    async def database_ready(self) -> bool:
+        try:
+            async with asyncio.timeout(2), self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+                await conn.rollback()
+        except Exception:
+            log.warning("%s: database not reachable", self.name, exc_info=True)
+            return False
+        return True
+
+    def health_router(self) -> APIRouter:
+        router = APIRouter(tags=["health"])
+
+        @router.get("/healthz")
+        async def healthz() -> dict[str, str]:
+            return {"status": "ok"}
+
+        @router.get("/readyz")
+        async def readyz() -> JSONResponse:
+            checks = {
+                "database": await self.database_ready(),
+                "broker": await self.publisher.ping(),
+            }
+            ready = all(checks.values())
+            return JSONResponse(
+                {"status": "ready" if ready else "unavailable", "checks": checks},
+                status_code=200 if ready else 503,
+            )
+
+        return router
+
+    def create_app(
+        self,
+        *,
+        title: str,
+        routers: Sequence[APIRouter] = (),
+        service_token_public_key: str | None = None,
+    ) -> FastAPI:
+        configure_logging()
+        configure_tracing(self.name)
+        app = FastAPI(title=title, lifespan=self.lifespan)
+        app.state.process = self
+        if service_token_public_key is not None:
+            app.state.token_verifier = TokenVerifier(service_token_public_key, audience=self.name)
+        install_problem_handlers(app)
+        app.include_router(self.health_router())
+        for router in routers:
+            app.include_router(router)
+        instrument_fastapi(app)
+        return app
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("aiokafka", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

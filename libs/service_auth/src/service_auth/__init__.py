@@ -1,0 +1,1 @@
+"""Short-lived service tokens: the gateway signs (tenant + principal), services verify."""

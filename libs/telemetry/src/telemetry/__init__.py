@@ -1,0 +1,1 @@
+"""OpenTelemetry for Cairn: one setup, and trace context carried through Kafka headers."""

@@ -1,0 +1,4 @@
+from feedback.adapters.tables import metadata
+from persistence.migrations import run_env
+
+run_env(metadata)

@@ -1,0 +1,25 @@
+"""The wiring: the only place that reads config and builds clients."""
+
+from pathlib import Path
+
+from messaging.settings import KafkaSettings
+from runtime.process import ServiceProcess
+
+from contracts import topics
+from feedback.adapters import tables
+from feedback.config import FeedbackSettings
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def build(settings: FeedbackSettings, kafka: KafkaSettings) -> ServiceProcess:
+    return ServiceProcess(
+        name="feedback",
+        database_url=settings.database_url_for("feedback"),
+        migrations_dir=MIGRATIONS,
+        tables=tables.messaging,
+        bootstrap_servers=kafka.bootstrap_servers,
+        handlers=tables.roster.handlers(),
+        topics=[topics.PEOPLE],
+        run_workers=settings.run_workers,
+    )
