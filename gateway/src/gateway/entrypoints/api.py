@@ -15,7 +15,7 @@ from gateway.entrypoints.graphql_route import (
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
-    settings = settings or GatewaySettings()  # type: ignore[call-arg]
+    settings = settings or GatewaySettings()
     process = bootstrap.build(settings, KafkaSettings())
     app = process.create_app(
         title="Cairn gateway",

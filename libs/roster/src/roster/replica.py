@@ -37,7 +37,7 @@ class Roster:
             "received_at": utcnow(),
         }
         session = uow.session
-        dialect = session.bind.dialect.name
+        dialect = (await session.connection()).dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = insert(self.table).values(**row)
         stmt = stmt.on_conflict_do_nothing(index_elements=["tenant_id", "person_id"])

@@ -8,7 +8,7 @@ from matching.config import MatchingSettings
 
 
 def create_app(settings: MatchingSettings | None = None) -> FastAPI:
-    settings = settings or MatchingSettings()  # type: ignore[call-arg]
+    settings = settings or MatchingSettings()
     process = bootstrap.build(settings, KafkaSettings())
     return process.create_app(
         title="Cairn matching",

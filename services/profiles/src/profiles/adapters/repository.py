@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from profiles.adapters.tables import Person
 
@@ -29,7 +30,7 @@ class PeopleRepository:
         self._session = session
         self._tenant_id = tenant_id
 
-    def _scoped(self):  # type: ignore[no-untyped-def]
+    def _scoped(self) -> SelectOfScalar[Person]:
         return select(Person).where(Person.tenant_id == self._tenant_id)
 
     async def get(self, person_id: str) -> Person | None:
@@ -89,8 +90,8 @@ class PeopleRepository:
             name, last_id = _decode_cursor(after)
             query = query.where(
                 or_(
-                    Person.display_name > name,
-                    and_(Person.display_name == name, Person.id > last_id),
+                    col(Person.display_name) > name,
+                    and_(col(Person.display_name) == name, col(Person.id) > last_id),
                 )
             )
         rows = list(

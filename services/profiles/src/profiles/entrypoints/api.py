@@ -7,7 +7,7 @@ from profiles.entrypoints import people
 
 
 def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
-    settings = settings or ProfilesSettings()  # type: ignore[call-arg]
+    settings = settings or ProfilesSettings()
     process = bootstrap.build(settings, KafkaSettings())
     return process.create_app(
         title="Cairn profiles",

@@ -3,6 +3,7 @@
 import logging
 import uuid
 from dataclasses import asdict, fields
+from typing import Any
 
 from contracts.hris import HrisChange, HrisChangeReceived
 from contracts.people import (
@@ -120,13 +121,16 @@ async def _park(uow: UnitOfWork, tenant_id: str, change: HrisChange) -> None:
 
 
 async def _replay_parked(uow: UnitOfWork, tenant_id: str, row: Person) -> None:
-    where = (ParkedChange.tenant_id == tenant_id, ParkedChange.external_id == row.external_id)
+    where = (
+        col(ParkedChange.tenant_id) == tenant_id,
+        col(ParkedChange.external_id) == row.external_id,
+    )
     parked = (
         await uow.session.exec(
             select(ParkedChange).where(*where).order_by(col(ParkedChange.source_version))
         )
     ).all()
-    await uow.session.exec(delete(ParkedChange).where(*where))  # type: ignore[call-overload]
+    await uow.session.exec(delete(ParkedChange).where(*where))
     for item in parked:
         await apply_hris_change(uow, tenant_id, HrisChange.model_validate(item.change))
 
@@ -167,7 +171,7 @@ def _record_of(row: Person) -> PersonRecord:
     return PersonRecord(**values)
 
 
-def _columns(record: PersonRecord) -> dict[str, object]:
+def _columns(record: PersonRecord) -> dict[str, Any]:
     values = asdict(record)
     values["languages"] = list(record.languages)
     values["status"] = record.status.value

@@ -8,7 +8,7 @@ from sessions.config import SessionsSettings
 
 
 def create_app(settings: SessionsSettings | None = None) -> FastAPI:
-    settings = settings or SessionsSettings()  # type: ignore[call-arg]
+    settings = settings or SessionsSettings()
     process = bootstrap.build(settings, KafkaSettings())
     return process.create_app(
         title="Cairn sessions",
