@@ -40,6 +40,7 @@ bench: setup
 
 contracts: setup
 	$(BIN)/python -m contracts.export
+	$(BIN)/python -m gateway.graphql.export
 
 # Re-pins third-party versions; uv.lock stays local (it records registry addresses).
 lock: | $(UV)

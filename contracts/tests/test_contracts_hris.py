@@ -119,7 +119,19 @@ def test_an_iana_time_zone_is_accepted(zone: str) -> None:
     assert HrisChange.model_validate(_payload(timeZone=zone)).employee.time_zone == zone
 
 
-@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "../etc/passwd", "/etc/localtime"])
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "Mars/Olympus_Mons",
+        "",
+        "../etc/passwd",
+        "/etc/localtime",
+        "America",  # a folder of the tz database, not a zone
+        "Europe/",
+        "posixrules",
+        "europe/paris",
+    ],
+)
 def test_an_invalid_time_zone_is_rejected_naming_it(zone: str) -> None:
     with pytest.raises(ValidationError) as caught:
         HrisChange.model_validate(_payload(timeZone=zone))
@@ -127,15 +139,19 @@ def test_an_invalid_time_zone_is_rejected_naming_it(zone: str) -> None:
     assert f"{zone!r} is not an IANA time zone" in str(caught.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IsADirectoryError,
-    reason="source bug: contracts/hris.py _iana_zone lets IsADirectoryError escape for a "
-    "tz directory name such as 'America' instead of a validation error",
-)
-def test_a_time_zone_directory_is_rejected_as_invalid() -> None:
-    with pytest.raises(ValidationError):
-        HrisChange.model_validate(_payload(timeZone="America"))
+def test_the_host_local_time_is_not_an_iana_time_zone() -> None:
+    with pytest.raises(ValidationError) as caught:
+        EmployeeRecord(external_id="E-1", time_zone="localtime")
+    assert "'localtime' is not an IANA time zone" in str(caught.value)
+
+
+def test_a_time_zone_directory_is_rejected_as_a_value_error() -> None:
+    with pytest.raises(ValidationError) as caught:
+        EmployeeRecord(external_id="E-1", time_zone="America")
+    (error,) = caught.value.errors()
+    assert error["type"] == "value_error"
+    assert error["loc"] == ("time_zone",)
+    assert "'America' is not an IANA time zone" in error["msg"]
 
 
 def test_a_naive_effective_at_is_rejected() -> None:

@@ -89,9 +89,9 @@ async def test_rejected_deliveries_publish_nothing(system: RunningSystem) -> Non
     assert response.status_code == 400
     assert "body" in response.json()["detail"]
 
-    external_id, missing_email = fresh()
+    _, missing_email = fresh()
     del missing_email["employee"]["email"]
-    valid_id, valid = fresh()
+    _, valid = fresh()
     response = await system.push_changes(tenant, [valid, missing_email])
     assert response.status_code == 422
     problem = response.json()

@@ -1,12 +1,10 @@
-"""Every event type Cairn publishes, by its `ce_type`."""
+"""Every event type Cairn publishes, by its `ce_type`. Each contracts module lists its own."""
 
 from typing import Final
 
+from contracts import hris, people
 from contracts.base import Event
-from contracts.hris import HrisChangeReceived
-from contracts.people import PersonCreated, PersonTerminated, PersonUpdated
 
 EVENT_TYPES: Final[dict[str, type[Event]]] = {
-    model.event_type: model
-    for model in (HrisChangeReceived, PersonCreated, PersonUpdated, PersonTerminated)
+    model.event_type: model for module in (hris, people) for model in module.EVENTS
 }

@@ -1,9 +1,9 @@
 """Is a new JSON Schema of an event backward compatible with the one consumers know?
 
 Allowed: adding optional fields, adding enum values, loosening constraints we do not track.
-Breaking: removing or renaming a field, changing its type, making a field required (old
-producers' events lack it), making a required field optional (readers rely on it), removing
-an enum value. Pure: two schemas in, a list of problems out.
+Breaking: removing or renaming a field, changing its type or widening it (e.g. now nullable),
+making a field required (old producers' events lack it), making a required field optional
+(readers rely on it), removing an enum value. Pure: two schemas in, a list of problems out.
 """
 
 from typing import Any
@@ -56,6 +56,10 @@ def _compare(
     old_variants = _variants(old, old_root)
     new_variants = _variants(new, new_root)
     new_by_kind = {_kind(v): v for v in new_variants}
+    old_kinds = {_kind(v) for v in old_variants}
+    for kind in sorted(set(new_by_kind) - old_kinds):
+        # A value that may now be null (or of another type) breaks readers that relied on it.
+        problems.append(f"{path}: now also accepts {kind}")
     for old_variant in old_variants:
         kind = _kind(old_variant)
         match = new_by_kind.get(kind)

@@ -1,5 +1,6 @@
 """The canonical org change: what every HRIS channel (webhook, adapters, SCIM) is normalized to."""
 
+import functools
 import zoneinfo
 from datetime import date
 from enum import StrEnum
@@ -10,6 +11,13 @@ from pydantic.alias_generators import to_camel
 
 from contracts import topics
 from contracts.base import ContractModel, Event
+
+
+@functools.cache
+def _iana_zones() -> frozenset[str]:
+    # A set, not ZoneInfo(value): "America" (a folder) or "localtime" must not pass or crash.
+    # "localtime" is a host file some systems list, not an IANA name.
+    return frozenset(zoneinfo.available_timezones()) - {"localtime", "Factory"}
 
 
 class HrisChangeType(StrEnum):
@@ -46,10 +54,8 @@ class EmployeeRecord(ContractModel):
     def _iana_zone(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone") from None
+        if value not in _iana_zones():
+            raise ValueError(f"{value!r} is not an IANA time zone")
         return value
 
     def patch(self) -> dict[str, Any]:
@@ -91,3 +97,6 @@ class HrisChangeReceived(Event):
 
     def partition_key(self) -> str:
         return self.change.employee.external_id
+
+
+EVENTS: tuple[type[Event], ...] = (HrisChangeReceived,)

@@ -37,8 +37,9 @@ class PersonSnapshot(ContractModel):
     underrepresented: bool | None = None
     demographics: dict[str, Any] | None = None
     source_version: int = Field(description="The HRIS version last applied")
+    # Added after v1: events without it read as revision 0.
     revision: int = Field(
-        description="Grows with every change profiles makes; replicas keep the newest"
+        default=0, description="Grows with every change profiles makes; replicas keep the newest"
     )
     updated_at: AwareDatetime
 
@@ -63,3 +64,6 @@ class PersonUpdated(_PersonEvent):
 class PersonTerminated(_PersonEvent):
     event_type: ClassVar[str] = "person.terminated"
     terminated_at: AwareDatetime
+
+
+EVENTS: tuple[type[Event], ...] = (PersonCreated, PersonUpdated, PersonTerminated)

@@ -6,7 +6,7 @@ from messaging.settings import KafkaSettings
 
 from gateway import bootstrap
 from gateway.config import GatewaySettings
-from gateway.entrypoints import hris_webhooks
+from gateway.entrypoints import hris_webhooks, imports
 from gateway.entrypoints.graphql_route import (
     Unauthenticated,
     graphql_router,
@@ -19,7 +19,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     process = bootstrap.build(settings, KafkaSettings())
     app = process.create_app(
         title="Cairn gateway",
-        routers=[hris_webhooks.router, graphql_router()],
+        routers=[hris_webhooks.router, imports.router, graphql_router()],
     )
     app.state.settings = settings
     inner = app.router.lifespan_context

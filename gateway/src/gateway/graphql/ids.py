@@ -16,6 +16,6 @@ def decode_id(type_name: str, global_id: str) -> str | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     prefix, _, key = raw.partition(":")
-    if prefix != type_name or not key:
-        return None
+    if prefix != type_name or not key or encode_id(type_name, key) != global_id:
+        return None  # only the one canonical spelling of an id is that id
     return key

@@ -119,7 +119,7 @@ class RunningSystem:
         import json
 
         env = {**os.environ, **self.stack.env_for(GATEWAY)}
-        out = subprocess.run(
+        out = subprocess.run(  # noqa: S603  (our own CLI)
             [sys.executable, "-m", "gateway.entrypoints.cli", "tenant", "create", "--name", name],
             env=env,
             capture_output=True,

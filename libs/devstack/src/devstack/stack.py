@@ -132,6 +132,8 @@ class Stack:
             env=self.env_for(spec),
             stdout=output if output is not None else subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            # Own process group: Ctrl-C reaches the supervisor, which stops them in order.
+            start_new_session=True,
         )
 
     def wait_ready(self, timeout_s: float, names: list[str] | None = None) -> None:

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from persistence.database import async_url
 
+_MIGRATION_LOCK = 7_246_021_117  # any constant; each service has its own database
+
 
 def alembic_config(migrations_dir: Path, url: str) -> Config:
     config = Config()
@@ -21,7 +23,8 @@ def alembic_config(migrations_dir: Path, url: str) -> Config:
 
 def upgrade(migrations_dir: Path, url: str) -> None:
     """Brings the database to the newest revision (blocking: call it off the event loop)."""
-    command.upgrade(alembic_config(migrations_dir, url), "head")
+    # "heads": branches made in parallel apply together until a merge revision joins them.
+    command.upgrade(alembic_config(migrations_dir, url), "heads")
 
 
 async def upgrade_async(migrations_dir: Path, url: str) -> None:
@@ -40,13 +43,23 @@ def run_env(metadata: MetaData) -> None:
         return
 
     def migrate(connection: Connection) -> None:
-        context.configure(
-            connection=connection,
-            target_metadata=metadata,
-            render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER much
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:
+            # Replicas starting together: one migrates, the others wait, then find it done.
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({_MIGRATION_LOCK})")
+            connection.commit()
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=metadata,
+                render_as_batch=not postgres,  # SQLite cannot ALTER much
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if postgres:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK})")
+                connection.commit()
 
     async def run() -> None:
         engine = create_async_engine(url, poolclass=pool.NullPool)

@@ -5,9 +5,10 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
@@ -38,6 +39,8 @@ class ServiceProcess:
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     topics: Sequence[str] = ()
     run_workers: bool = True
+    # More background loops beside relay and consumer (e.g. a scheduler), each given this process.
+    workers: Sequence[Callable[["ServiceProcess"], Coroutine[Any, Any, None]]] = ()
     engine: AsyncEngine = field(init=False)
     uow: UnitOfWorkFactory = field(init=False)
     publisher: Publisher = field(init=False)
@@ -71,6 +74,7 @@ class ServiceProcess:
                 workers.append(
                     asyncio.create_task(self.consumer.run(), name=f"{self.name}-consumer")
                 )
+            workers += [asyncio.create_task(worker(self)) for worker in self.workers]
         try:
             yield
         finally:

@@ -45,6 +45,10 @@ class Person(ProfilesTable, table=True):
     demographics: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     status: str = Field(max_length=16)
     source_version: int
+    # The sourceVersion that last set each field: partial changes converge in any order.
+    field_versions: dict[str, int] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
     revision: int
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
@@ -64,3 +68,6 @@ class ParkedChange(ProfilesTable, table=True):
 
 
 messaging = messaging_tables(metadata)
+
+# Every table module registers on `metadata` (Alembic and the app import this module only).
+from profiles.adapters import program_tables  # noqa: E402, F401

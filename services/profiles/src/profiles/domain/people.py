@@ -14,7 +14,11 @@ DEFAULT_TIME_ZONE = "UTC"
 
 @dataclass(frozen=True)
 class PersonRecord:
-    """What profiles holds of one person, as the HRIS last described them."""
+    """What profiles holds of one person, as the HRIS last described them.
+
+    Each field remembers the sourceVersion that last set it: HRIS changes are partial, so a
+    late change still sets the fields nothing newer has touched (last writer wins per field,
+    by version, never by arrival)."""
 
     external_id: str
     email: str
@@ -30,9 +34,10 @@ class PersonRecord:
     hire_date: date | None = None
     languages: tuple[str, ...] = ()
     underrepresented: bool | None = None
-    demographics: dict[str, Any] | None = field(default=None, compare=True)
+    demographics: dict[str, Any] | None = field(default=None, hash=False)
     status: PersonStatus = PersonStatus.ACTIVE
-    source_version: int = 0
+    source_version: int = 0  # the highest version applied
+    field_versions: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
 
 
 class Outcome(StrEnum):
@@ -40,8 +45,8 @@ class Outcome(StrEnum):
     UPDATED = "updated"
     TERMINATED = "terminated"
     UNCHANGED = "unchanged"  # nothing differs
-    STALE = "stale"  # at or below the version already applied
-    REJECTED = "rejected"  # cannot apply (e.g. an update for someone never hired)
+    STALE = "stale"  # every field it sets was already set by a newer version
+    REJECTED = "rejected"  # cannot apply (e.g. a change for someone we cannot create)
 
 
 @dataclass(frozen=True)
@@ -52,13 +57,11 @@ class Applied:
     reason: str | None = None
 
 
-# Fields a patch may set, and those that cannot be cleared (a person always has them).
-_PATCHABLE = {f for f in PersonRecord.__dataclass_fields__} - {
-    "status",
-    "source_version",
-    "external_id",
-}
+_BOOKKEEPING = {"source_version", "field_versions", "external_id"}
+# Fields a patch may set (status follows from the change type), and those a person keeps.
+_PATCHABLE = set(PersonRecord.__dataclass_fields__) - _BOOKKEEPING - {"status"}
 _NOT_CLEARABLE = {"email", "display_name"}
+_COMPARED = [n for n in PersonRecord.__dataclass_fields__ if n not in _BOOKKEEPING]
 
 _STATUS_AFTER = {
     HrisChangeType.HIRED: PersonStatus.ACTIVE,
@@ -70,17 +73,13 @@ _STATUS_AFTER = {
 
 
 def apply_change(current: PersonRecord | None, change: HrisChange) -> Applied:
-    if current is not None and change.source_version <= current.source_version:
-        return Applied(
-            Outcome.STALE,
-            current,
-            reason=f"sourceVersion {change.source_version} already superseded by "
-            f"{current.source_version}",
-        )
-    patch = _cleaned(_patch_of(change))
+    version = change.source_version
+    values = _cleaned(_patch_of(change))
+    if change.type in _STATUS_AFTER:
+        values["status"] = _STATUS_AFTER[change.type]
     if current is None:
         # Changes may arrive before the hire: any change complete enough creates the person.
-        if patch.get("email") is None or patch.get("display_name") is None:
+        if values.get("email") is None or values.get("display_name") is None:
             return Applied(
                 Outcome.REJECTED,
                 None,
@@ -89,33 +88,43 @@ def apply_change(current: PersonRecord | None, change: HrisChange) -> Applied:
             )
         record = PersonRecord(
             external_id=change.employee.external_id,
-            status=_STATUS_AFTER.get(change.type, PersonStatus.ACTIVE),
-            source_version=change.source_version,
-            **patch,
+            source_version=version,
+            field_versions=dict.fromkeys(values, version),
+            **values,
         )
         return Applied(Outcome.CREATED, record, tuple(sorted(_camel_all(record))))
 
-    bad = sorted(f for f in _NOT_CLEARABLE if f in patch and patch[f] is None)
-    if bad:
+    fresh = {k: v for k, v in values.items() if current.field_versions.get(k, -1) < version}
+    if not fresh:
+        return Applied(
+            Outcome.STALE,
+            current,
+            reason=f"sourceVersion {version} is older than what set every field",
+        )
+    # Judged on the whole change, not just its fresh part, so the verdict is order-free.
+    cleared = sorted(f for f in _NOT_CLEARABLE if f in values and values[f] is None)
+    if cleared:
         return Applied(
             Outcome.REJECTED,
             current,
-            reason=f"{', '.join(to_camel(f) for f in bad)} cannot be cleared",
+            reason=f"{', '.join(to_camel(f) for f in cleared)} cannot be cleared",
         )
-    updated = replace(current, **patch)
-    status = _STATUS_AFTER.get(change.type, current.status)
-    updated = replace(updated, status=status, source_version=change.source_version)
+    updated = replace(
+        current,
+        source_version=max(version, current.source_version),
+        field_versions={**current.field_versions, **dict.fromkeys(fresh, version)},
+        **fresh,
+    )
     changed = tuple(
         sorted(
-            to_camel(name)
-            for name in PersonRecord.__dataclass_fields__
-            if name != "source_version" and getattr(current, name) != getattr(updated, name)
+            to_camel(name) for name in _COMPARED if getattr(current, name) != getattr(updated, name)
         )
     )
     if not changed:
-        # The version still moves forward, so an older change arriving later stays stale.
+        # Versions still move forward, so an older change arriving later stays stale.
         return Applied(Outcome.UNCHANGED, updated)
-    if status is PersonStatus.TERMINATED and current.status is not PersonStatus.TERMINATED:
+    terminated = updated.status is PersonStatus.TERMINATED
+    if terminated and current.status is not PersonStatus.TERMINATED:
         return Applied(Outcome.TERMINATED, updated, changed)
     return Applied(Outcome.UPDATED, updated, changed)
 
@@ -136,8 +145,4 @@ def _cleaned(patch: dict[str, Any]) -> dict[str, Any]:
 
 
 def _camel_all(record: PersonRecord) -> list[str]:
-    return [
-        to_camel(n)
-        for n in PersonRecord.__dataclass_fields__
-        if n != "source_version" and getattr(record, n) not in (None, ())
-    ]
+    return [to_camel(n) for n in _COMPARED if getattr(record, n) not in (None, ())]

@@ -48,8 +48,9 @@ async def apply_hris_change(uow: UnitOfWork, tenant_id: str, change: HrisChange)
         case Outcome.REJECTED:
             log.warning("change %s rejected: %s", change.id, applied.reason)
         case Outcome.UNCHANGED:
-            assert row is not None
-            row.source_version = change.source_version
+            assert row is not None and applied.record is not None
+            row.source_version = applied.record.source_version
+            row.field_versions = dict(applied.record.field_versions)
         case Outcome.CREATED:
             row = await _create(uow, people, tenant_id, applied)
             await _replay_parked(uow, tenant_id, row)
@@ -168,6 +169,11 @@ def _record_of(row: Person) -> PersonRecord:
     values = {f.name: getattr(row, f.name) for f in fields(PersonRecord)}
     values["languages"] = tuple(values["languages"] or ())
     values["status"] = PersonStatus(values["status"])
+    versions = dict(values["field_versions"] or {})
+    if not versions and row.source_version:
+        # Rows from before per-field versions: every field as of the row's version.
+        versions = dict.fromkeys(values, row.source_version)
+    values["field_versions"] = versions
     return PersonRecord(**values)
 
 
@@ -175,4 +181,5 @@ def _columns(record: PersonRecord) -> dict[str, Any]:
     values = asdict(record)
     values["languages"] = list(record.languages)
     values["status"] = record.status.value
+    values["field_versions"] = dict(record.field_versions)
     return values

@@ -8,9 +8,10 @@ from strawberry.types import Info
 
 from gateway.graphql.context import CairnContext, PersonData
 from gateway.graphql.errors import BadUserInput
-from gateway.graphql.ids import encode_id
+from gateway.graphql.ids import decode_id, encode_id
 
 MAX_PAGE = 100
+DEFAULT_PAGE = 20
 
 
 @strawberry.enum
@@ -100,7 +101,10 @@ class Person:
 
     @strawberry.field
     async def direct_reports(
-        self, info: Info[CairnContext, None], first: int = 20, after: str | None = None
+        self,
+        info: Info[CairnContext, None],
+        first: int | None = DEFAULT_PAGE,
+        after: str | None = None,
     ) -> "PersonConnection":
         return await people_page(info.context, first=first, after=after, managerId=self.data["id"])
 
@@ -119,8 +123,9 @@ class PersonConnection:
 
 
 async def people_page(
-    context: CairnContext, *, first: int, after: str | None, **filters: Any
+    context: CairnContext, *, first: int | None, after: str | None, **filters: Any
 ) -> PersonConnection:
+    first = DEFAULT_PAGE if first is None else first
     if not 1 <= first <= MAX_PAGE:
         raise BadUserInput(f"first must be between 1 and {MAX_PAGE}", field="first")
     answer = await context.profiles(
@@ -138,3 +143,37 @@ async def people_page(
         ),
         total_count=answer["totalCount"],
     )
+
+
+@strawberry.type
+class PeopleQuery:
+    @strawberry.field(description="One person, by id or by HRIS external id (exactly one).")
+    async def person(
+        self,
+        info: Info[CairnContext, None],
+        id: strawberry.ID | None = None,
+        external_id: str | None = None,
+    ) -> Person | None:
+        if (id is None) == (external_id is None):
+            raise BadUserInput("give exactly one of id and externalId", field="id")
+        context = info.context
+        if id is not None:
+            key = decode_id("Person", id)
+            found = await context.person_by_id.load(key) if key else None
+        else:
+            assert external_id is not None
+            found = await context.person_by_external_id.load(external_id)
+        return Person(data=found) if found else None
+
+    @strawberry.field(description="People of the caller's organization, by name.")
+    async def people(
+        self,
+        info: Info[CairnContext, None],
+        search: str | None = None,
+        department: str | None = None,
+        first: int | None = DEFAULT_PAGE,
+        after: str | None = None,
+    ) -> PersonConnection:
+        return await people_page(
+            info.context, first=first, after=after, search=search, department=department
+        )

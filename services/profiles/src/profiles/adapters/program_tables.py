@@ -1,0 +1,1 @@
+"""profiles' tables for programs and enrollments."""
