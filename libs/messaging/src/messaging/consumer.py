@@ -81,6 +81,8 @@ class EventConsumer:
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 metadata_max_age_ms=5000,
+                # Latency over idle traffic: an org change should show within a tenth of a second.
+                fetch_max_wait_ms=50,
             )
             try:
                 await consumer.start()
