@@ -48,6 +48,8 @@ class EmployeeRecord(ContractModel):
     languages: list[str] | None = Field(default=None, max_length=50)
     underrepresented: bool | None = None
     demographics: dict[str, Any] | None = None
+    # Added after v1: the login name identity providers know the person by (SCIM userName).
+    user_name: str | None = Field(default=None, min_length=1, max_length=256)
 
     @field_validator("time_zone")
     @classmethod

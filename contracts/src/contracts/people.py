@@ -42,11 +42,30 @@ class PersonSnapshot(ContractModel):
         default=0, description="Grows with every change profiles makes; replicas keep the newest"
     )
     updated_at: AwareDatetime
+    # Added after v1 (absent in older events): the login name, and what the person says of
+    # themselves (self-service, not from the HRIS).
+    user_name: str | None = None
+    skills: list[str] = Field(default_factory=list)
+    interests: list[str] = Field(default_factory=list)
+    bio: str | None = None
+
+
+class OrgFieldChange(ContractModel):
+    """One move in the org: a title, level, department or manager that changed, and when it
+    took effect in the HRIS (promotions and internal mobility are measured from these)."""
+
+    field: str = Field(description="title, level, department or managerExternalId")
+    from_value: str | int | None = None
+    to_value: str | int | None = None
+    effective_at: AwareDatetime
+    source_version: int
 
 
 class _PersonEvent(Event):
     topic: ClassVar[str] = topics.PEOPLE
     person: PersonSnapshot
+    # Added after v1: the org moves this event records (none for other changes).
+    org_changes: list[OrgFieldChange] = Field(default_factory=list)
 
     def partition_key(self) -> str:
         return self.person.id

@@ -17,6 +17,9 @@ def roster_router(roster: Roster) -> APIRouter:
             person = await roster.get(uow, caller.tenant_id, person_id)
         if person is None:
             raise HTTPException(404, f"person {person_id} is not known here")
-        return person.model_dump(mode="json", by_alias=True)
+        # Self-identification is for matching and aggregates only, never shown to anyone.
+        return person.model_dump(
+            mode="json", by_alias=True, exclude={"underrepresented", "demographics"}
+        )
 
     return router

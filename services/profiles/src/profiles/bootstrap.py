@@ -9,6 +9,7 @@ from runtime.process import ServiceProcess
 from contracts import topics
 from profiles.adapters import tables
 from profiles.config import ProfilesSettings
+from profiles.service_layer.held_changes import held_change_releaser
 from profiles.service_layer.org_changes import on_hris_change
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -24,4 +25,5 @@ def build(settings: ProfilesSettings, kafka: KafkaSettings) -> ServiceProcess:
         handlers={HrisChangeReceived.event_type: on_hris_change},
         topics=[topics.HRIS_CHANGES],
         run_workers=settings.run_workers,
+        workers=[held_change_releaser(settings.held_changes_poll_s)],
     )

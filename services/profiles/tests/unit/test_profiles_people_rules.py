@@ -106,6 +106,7 @@ def test_a_hire_creates_the_person_with_its_fields() -> None:
             languages=["fr", "en"],
             underrepresented=True,
             demographics={"gender": "f"},
+            user_name="ann.lee",
         ),
     )
     assert applied.outcome is Outcome.CREATED
@@ -126,6 +127,7 @@ def test_a_hire_creates_the_person_with_its_fields() -> None:
         languages=("fr", "en"),
         underrepresented=True,
         demographics={"gender": "f"},
+        user_name="ann.lee",
         status=PersonStatus.ACTIVE,
         source_version=5,
     )
@@ -583,6 +585,7 @@ _CLEARABLE: dict[str, st.SearchStrategy[Any]] = {
     "languages": st.lists(st.sampled_from(["en", "fr", "de"]), max_size=3),
     "underrepresented": st.booleans(),
     "demographics": st.none() | st.dictionaries(st.sampled_from(["a", "b"]), st.integers(0, 3)),
+    "user_name": _nonempty,
 }
 _IDENTITY: dict[str, st.SearchStrategy[Any]] = {
     "email": st.sampled_from(["ann@example.com", "Ann@Example.com", "ann.lee@example.org"]),

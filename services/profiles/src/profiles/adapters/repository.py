@@ -1,16 +1,21 @@
-"""Reads and writes of people, always inside one tenant."""
+"""Reads and writes of people, their org moves, held and refused changes, always inside one
+tenant."""
 
 import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_
+from contracts.hris import HrisChange
+from sqlalchemy import CTE, Integer, and_, delete, func, literal, or_, tuple_
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from profiles.adapters.tables import Person
+from profiles.adapters.tables import HeldChange, OrgChangeRejection, Person, PersonChange
 
 
 @dataclass(frozen=True)
@@ -19,6 +24,12 @@ class Page:
     cursors: list[str]  # where a page after each item would start
     total_count: int
     has_more: bool
+
+
+@dataclass(frozen=True)
+class BelowPage:
+    people: list[tuple[Person, int]]  # with their depth under the manager
+    total_count: int
 
 
 class InvalidCursor(ValueError):
@@ -112,18 +123,237 @@ class PeopleRepository:
     def add(self, person: Person) -> None:
         self._session.add(person)
 
+    # --- the org graph: one recursive query each way over the indexed manager link -------
 
-def _encode_cursor(person: Person) -> str:
-    raw = json.dumps([person.display_name, person.id]).encode()
+    async def manager_links_up(self, external_id: str) -> dict[str, str | None]:
+        """external id → manager's external id, for `external_id` and everyone above.
+
+        UNION (not UNION ALL) drops rows already produced, so a loop in the data (writers
+        racing past the loop check) ends the walk instead of running forever."""
+        person = Person.__table__.alias("person")  # type: ignore[attr-defined]
+        above = Person.__table__.alias("above")  # type: ignore[attr-defined]
+        up: CTE = (
+            core_select(person.c.external_id, person.c.manager_external_id)
+            .where(person.c.tenant_id == self._tenant_id, person.c.external_id == external_id)
+            .cte("up", recursive=True)
+        )
+        up = up.union(
+            core_select(above.c.external_id, above.c.manager_external_id).where(
+                above.c.tenant_id == self._tenant_id,
+                above.c.external_id == up.c.manager_external_id,
+            )
+        )
+        rows = await self._session.execute(core_select(up.c.external_id, up.c.manager_external_id))
+        return {external: manager for external, manager in rows}
+
+    def below_query(self, external_id: str, *, recursive: bool) -> CTE:
+        """(external_id, depth, display_name, id) of everyone below `external_id`
+        (recursive) or reporting to them directly.
+
+        Walking down needs no visited set: each person has one manager, so the only way back
+        to someone already reached is through the start itself, which is never walked into
+        (a loop through the start, or someone managing themselves, ends there). The name and
+        id ride along: the walk reads each row anyway, and ordering needs no second lookup."""
+        person = Person.__table__.alias("person")  # type: ignore[attr-defined]
+        direct = core_select(
+            person.c.external_id,
+            literal(1, Integer).label("depth"),
+            person.c.display_name,
+            person.c.id,
+        ).where(
+            person.c.tenant_id == self._tenant_id,
+            person.c.manager_external_id == external_id,
+            person.c.external_id != external_id,
+        )
+        if not recursive:
+            return direct.cte("below")
+        below = direct.cte("below", recursive=True)
+        report = Person.__table__.alias("report")  # type: ignore[attr-defined]
+        return below.union_all(
+            core_select(
+                report.c.external_id, below.c.depth + 1, report.c.display_name, report.c.id
+            ).where(
+                report.c.tenant_id == self._tenant_id,
+                report.c.manager_external_id == below.c.external_id,
+                report.c.external_id != external_id,
+            )
+        )
+
+    async def below(
+        self,
+        external_id: str,
+        *,
+        recursive: bool,
+        first: int,
+        after: tuple[int, str, str] | None = None,
+    ) -> BelowPage:
+        """Up to `first` people below, ordered by depth, name, id (after the one given), and
+        how many there are in all: one statement, so the walk runs once."""
+        below = self.below_query(external_id, recursive=recursive)
+        order = (below.c.depth, below.c.display_name, below.c.id)
+        total = core_select(func.count()).select_from(below).scalar_subquery()
+        query = core_select(below.c.id, below.c.depth, total).order_by(*order).limit(first)
+        if after is not None:
+            query = query.where(tuple_(*order) > tuple_(*after))
+        rows = list(await self._session.execute(query))
+        if not rows:
+            # Past the last page the count still matters; ask for it alone.
+            return BelowPage(
+                [], int((await self._session.execute(core_select(total))).scalar_one())
+            )
+        people = {p.id: p for p in await self.many([person_id for person_id, _, _ in rows])}
+        return BelowPage([(people[i], int(depth)) for i, depth, _ in rows], int(rows[0][2]))
+
+
+class PersonHistory:
+    """The org moves of people, as the HRIS dated them."""
+
+    def __init__(self, session: AsyncSession, tenant_id: str) -> None:
+        self._session = session
+        self._tenant_id = tenant_id
+
+    def add(self, change: PersonChange) -> None:
+        assert change.tenant_id == self._tenant_id
+        self._session.add(change)
+
+    async def of(self, person_id: str) -> list[PersonChange]:
+        """Oldest first: by effective time, then version, then when recorded."""
+        result = await self._session.exec(
+            select(PersonChange)
+            .where(PersonChange.tenant_id == self._tenant_id, PersonChange.person_id == person_id)
+            .order_by(
+                col(PersonChange.effective_at),
+                col(PersonChange.source_version),
+                col(PersonChange.id),
+            )
+        )
+        return list(result.all())
+
+
+@dataclass(frozen=True)
+class RejectionPage:
+    items: list[OrgChangeRejection]
+    cursors: list[str]
+    total_count: int
+    has_more: bool
+
+
+class Rejections:
+    """What Cairn refused of what the HRIS sent, newest first."""
+
+    def __init__(self, session: AsyncSession, tenant_id: str) -> None:
+        self._session = session
+        self._tenant_id = tenant_id
+
+    def add(self, rejection: OrgChangeRejection) -> None:
+        assert rejection.tenant_id == self._tenant_id
+        self._session.add(rejection)
+
+    async def page(self, *, first: int = 20, after: str | None = None) -> RejectionPage:
+        query = select(OrgChangeRejection).where(OrgChangeRejection.tenant_id == self._tenant_id)
+        total = (await self._session.exec(select(func.count()).select_from(query.subquery()))).one()
+        if after:
+            (last_id,) = decode_cursor(after, int)
+            query = query.where(col(OrgChangeRejection.id) < last_id)
+        rows = list(
+            (
+                await self._session.exec(
+                    query.order_by(col(OrgChangeRejection.id).desc()).limit(first + 1)
+                )
+            ).all()
+        )
+        items = rows[:first]
+        return RejectionPage(
+            items=items,
+            cursors=[encode_cursor(r.id) for r in items],
+            total_count=int(total),
+            has_more=len(rows) > first,
+        )
+
+
+class HeldChanges:
+    """Changes effective in the future, across tenants (the worker releases them when due)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def hold(self, tenant_id: str, change: HrisChange, now: datetime) -> None:
+        # A redelivered change replaces its held copy: one change id, held once.
+        await self._session.merge(
+            HeldChange(
+                tenant_id=tenant_id,
+                change_id=change.id,
+                external_id=change.employee.external_id,
+                source_version=change.source_version,
+                effective_at=change.effective_at,
+                change=change.model_dump(mode="json", by_alias=True, exclude_unset=True),
+                held_at=now,
+            )
+        )
+
+    async def due(self, now: datetime, *, limit: int) -> list[tuple[str, str]]:
+        """(tenant id, change id) of the changes due by `now`, earliest first."""
+        result = await self._session.exec(
+            select(HeldChange.tenant_id, HeldChange.change_id)
+            .where(col(HeldChange.effective_at) <= now)
+            .order_by(col(HeldChange.effective_at), col(HeldChange.source_version))
+            .limit(limit)
+        )
+        return [(tenant, change) for tenant, change in result.all()]
+
+    async def take(self, tenant_id: str, change_id: str) -> HrisChange | None:
+        """The held change, removed in this transaction; None if another worker has it or
+        already applied it (PostgreSQL skips rows locked by another replica; SQLite
+        serializes writers)."""
+        where = (
+            col(HeldChange.tenant_id) == tenant_id,
+            col(HeldChange.change_id) == change_id,
+        )
+        held = (
+            await self._session.exec(
+                select(HeldChange).where(*where).with_for_update(skip_locked=True)
+            )
+        ).first()
+        if held is None:
+            return None
+        await self._session.exec(delete(HeldChange).where(*where))
+        return HrisChange.model_validate(held.change)
+
+    async def of_tenant(self, tenant_id: str) -> list[HeldChange]:
+        result = await self._session.exec(
+            select(HeldChange)
+            .where(HeldChange.tenant_id == tenant_id)
+            .order_by(col(HeldChange.effective_at), col(HeldChange.source_version))
+        )
+        return list(result.all())
+
+
+def encode_cursor(*key: Any) -> str:
+    """An opaque cursor holding a sort key (strings and numbers)."""
+    raw = json.dumps(list(key)).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[str, str]:
+def decode_cursor(cursor: str, *types: type) -> tuple[Any, ...]:
+    """The sort key inside a cursor this API issued, each part of the type expected."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        name, last_id = json.loads(raw)
-        if not isinstance(name, str) or not isinstance(last_id, str):
+        key = json.loads(raw)
+        if not isinstance(key, list) or len(key) != len(types):
             raise ValueError
+        for part, expected in zip(key, types, strict=True):
+            # bool is an int to Python, never to our cursors.
+            if not isinstance(part, expected) or isinstance(part, bool):
+                raise ValueError
     except (ValueError, TypeError) as exc:
         raise InvalidCursor(f"cursor {cursor!r} is not one this API issued") from exc
-    return name, last_id
+    return tuple(key)
+
+
+def _encode_cursor(person: Person) -> str:
+    return encode_cursor(person.display_name, person.id)
+
+
+def _decode_cursor(cursor: str) -> tuple[str, str]:
+    name, last_id = decode_cursor(cursor, str, str)
+    return str(name), str(last_id)

@@ -35,6 +35,7 @@ class PersonRecord:
     languages: tuple[str, ...] = ()
     underrepresented: bool | None = None
     demographics: dict[str, Any] | None = field(default=None, hash=False)
+    user_name: str | None = None
     status: PersonStatus = PersonStatus.ACTIVE
     source_version: int = 0  # the highest version applied
     field_versions: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
@@ -47,6 +48,7 @@ class Outcome(StrEnum):
     UNCHANGED = "unchanged"  # nothing differs
     STALE = "stale"  # every field it sets was already set by a newer version
     REJECTED = "rejected"  # cannot apply (e.g. a change for someone we cannot create)
+    HELD = "held"  # effective later: kept aside and applied at its effective time
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class Applied:
     record: PersonRecord | None
     changed_fields: tuple[str, ...] = ()  # camelCase, as in the events
     reason: str | None = None
+    # Parts of the change refused while the rest applied (e.g. a manager that makes a cycle).
+    refused: tuple[str, ...] = ()
 
 
 _BOOKKEEPING = {"source_version", "field_versions", "external_id"}
@@ -62,6 +66,7 @@ _BOOKKEEPING = {"source_version", "field_versions", "external_id"}
 _PATCHABLE = set(PersonRecord.__dataclass_fields__) - _BOOKKEEPING - {"status"}
 _NOT_CLEARABLE = {"email", "display_name"}
 _COMPARED = [n for n in PersonRecord.__dataclass_fields__ if n not in _BOOKKEEPING]
+_CAMEL = {name: to_camel(name) for name in _COMPARED}  # to_camel is a regex: once
 
 _STATUS_AFTER = {
     HrisChangeType.HIRED: PersonStatus.ACTIVE,
@@ -115,9 +120,45 @@ def apply_change(current: PersonRecord | None, change: HrisChange) -> Applied:
         field_versions={**current.field_versions, **dict.fromkeys(fresh, version)},
         **fresh,
     )
+    return _judged(current, updated)
+
+
+def moved_manager(current: PersonRecord | None, applied: Applied) -> str | None:
+    """The manager `applied` links the person to, when it is a new (non-empty) link."""
+    if applied.record is None or applied.outcome in (Outcome.STALE, Outcome.REJECTED):
+        return None
+    before = current.manager_external_id if current else None
+    after = applied.record.manager_external_id
+    return after if after is not None and after != before else None
+
+
+def keep_manager(current: PersonRecord | None, applied: Applied, reason: str) -> Applied:
+    """`applied` with its manager move refused: the previous manager (and the version that set
+    it) stays, every other field of the change still applies. The refusal is not a newer
+    version of the manager field, so an older change may still set it later."""
+    assert applied.record is not None
+    versions = dict(applied.record.field_versions)
+    before = current.field_versions.get("manager_external_id") if current else None
+    if before is None:
+        versions.pop("manager_external_id", None)
+    else:
+        versions["manager_external_id"] = before
+    kept = replace(
+        applied.record,
+        manager_external_id=current.manager_external_id if current else None,
+        field_versions=versions,
+    )
+    if current is None:
+        judged = Applied(Outcome.CREATED, kept, tuple(sorted(_camel_all(kept))))
+    else:
+        judged = _judged(current, kept)
+    return replace(judged, refused=(*applied.refused, reason))
+
+
+def _judged(current: PersonRecord, updated: PersonRecord) -> Applied:
     changed = tuple(
         sorted(
-            to_camel(name) for name in _COMPARED if getattr(current, name) != getattr(updated, name)
+            _CAMEL[name] for name in _COMPARED if getattr(current, name) != getattr(updated, name)
         )
     )
     if not changed:
@@ -145,4 +186,4 @@ def _cleaned(patch: dict[str, Any]) -> dict[str, Any]:
 
 
 def _camel_all(record: PersonRecord) -> list[str]:
-    return [to_camel(n) for n in _COMPARED if getattr(record, n) not in (None, ())]
+    return [_CAMEL[n] for n in _COMPARED if getattr(record, n) not in (None, ())]

@@ -1,31 +1,49 @@
-"""GET /internal/people…: what the gateway resolves GraphQL people from."""
+"""/internal/people… and /internal/org-changes…: what the gateway resolves GraphQL people,
+the org graph and the HRIS's refused changes from."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from service_auth.dependencies import CallerDep
+from service_auth.tokens import Caller
 
-from profiles.adapters.repository import InvalidCursor, PeopleRepository
+from profiles.adapters.repository import InvalidCursor, PeopleRepository, Rejections
 from profiles.entrypoints.schemas import (
+    ManagerChainPublic,
     PeopleBatch,
     PeopleBatchRequest,
     PeoplePage,
+    PersonChangePublic,
     PersonEdge,
+    PersonHistoryPublic,
     PersonPublic,
+    ProfileEdit,
+    RejectionEdge,
+    RejectionPublic,
+    RejectionsPage,
+    ReportEdge,
+    ReportsPage,
+    SelfIdentificationRequest,
 )
+from profiles.service_layer.org_chart import history_of, managers_of, reports_of
+from profiles.service_layer.profile_edits import edit_profile, record_self_identification
 
-router = APIRouter(prefix="/internal/people", tags=["people"])
+router = APIRouter(prefix="/internal", tags=["people"])
+
+First = Annotated[int, Query(ge=1, le=100)]
+After = Annotated[str | None, Query(max_length=1024)]
 
 
-@router.get("", response_model=PeoplePage, response_model_by_alias=True)
+@router.get("/people", response_model=PeoplePage, response_model_by_alias=True)
 async def list_people(
     caller: CallerDep,
     request: Request,
     search: Annotated[str | None, Query(max_length=200)] = None,
     department: Annotated[str | None, Query(max_length=512)] = None,
     manager_id: Annotated[str | None, Query(alias="managerId", max_length=64)] = None,
-    first: Annotated[int, Query(ge=1, le=100)] = 20,
-    after: Annotated[str | None, Query(max_length=1024)] = None,
+    first: First = 20,
+    after: After = None,
 ) -> PeoplePage:
     async with request.app.state.process.uow() as uow:
         people = PeopleRepository(uow.session, caller.tenant_id)
@@ -44,7 +62,7 @@ async def list_people(
                 manager_external_id=manager_external_id,
             )
         except InvalidCursor as exc:
-            raise HTTPException(422, f"after: {exc}") from None
+            raise _bad_cursor(exc) from None
     return PeoplePage(
         edges=[
             PersonEdge(cursor=c, node=PersonPublic.of(p))
@@ -55,7 +73,7 @@ async def list_people(
     )
 
 
-@router.post("/batch", response_model=PeopleBatch, response_model_by_alias=True)
+@router.post("/people/batch", response_model=PeopleBatch, response_model_by_alias=True)
 async def batch_people(
     caller: CallerDep, request: Request, body: PeopleBatchRequest
 ) -> PeopleBatch:
@@ -66,10 +84,158 @@ async def batch_people(
     return PeopleBatch(items=[PersonPublic.of(p) for p in rows])
 
 
-@router.get("/{person_id}", response_model=PersonPublic, response_model_by_alias=True)
+@router.get("/people/{person_id}", response_model=PersonPublic, response_model_by_alias=True)
 async def get_person(person_id: str, caller: CallerDep, request: Request) -> PersonPublic:
     async with request.app.state.process.uow() as uow:
         row = await PeopleRepository(uow.session, caller.tenant_id).get(person_id)
     if row is None:
-        raise HTTPException(404, f"person {person_id} not found")
+        raise _not_found(person_id)
     return PersonPublic.of(row)
+
+
+@router.get(
+    "/people/{person_id}/history",
+    response_model=PersonHistoryPublic,
+    response_model_by_alias=True,
+)
+async def person_history(
+    person_id: str, caller: CallerDep, request: Request
+) -> PersonHistoryPublic:
+    """Every change of title, level, department and manager, oldest first."""
+    async with request.app.state.process.uow() as uow:
+        changes = await history_of(uow.session, caller.tenant_id, person_id)
+    if changes is None:
+        raise _not_found(person_id)
+    return PersonHistoryPublic(items=[PersonChangePublic.of(c) for c in changes])
+
+
+@router.get(
+    "/people/{person_id}/managers",
+    response_model=ManagerChainPublic,
+    response_model_by_alias=True,
+)
+async def person_managers(
+    person_id: str, caller: CallerDep, request: Request
+) -> ManagerChainPublic:
+    """The chain of managers to the top, nearest first."""
+    async with request.app.state.process.uow() as uow:
+        chain = await managers_of(uow.session, caller.tenant_id, person_id)
+    if chain is None:
+        raise _not_found(person_id)
+    return ManagerChainPublic(
+        items=[PersonPublic.of(p) for p in chain.managers],
+        pending_manager_external_id=chain.pending_manager_external_id,
+    )
+
+
+@router.get("/people/{person_id}/reports", response_model=ReportsPage, response_model_by_alias=True)
+async def person_reports(
+    person_id: str,
+    caller: CallerDep,
+    request: Request,
+    recursive: bool = False,
+    first: First = 20,
+    after: After = None,
+) -> ReportsPage:
+    """Direct reports, or (recursive) everyone below, by depth then name."""
+    async with request.app.state.process.uow() as uow:
+        try:
+            page = await reports_of(
+                uow.session,
+                caller.tenant_id,
+                person_id,
+                recursive=recursive,
+                first=first,
+                after=after,
+            )
+        except InvalidCursor as exc:
+            raise _bad_cursor(exc) from None
+    if page is None:
+        raise _not_found(person_id)
+    return ReportsPage(
+        edges=[
+            ReportEdge(cursor=r.cursor, depth=r.depth, node=PersonPublic.of(r.person))
+            for r in page.items
+        ],
+        total_count=page.total_count,
+        has_next_page=page.has_more,
+    )
+
+
+@router.patch(
+    "/people/{person_id}/profile", response_model=PersonPublic, response_model_by_alias=True
+)
+async def patch_profile(
+    person_id: str, caller: CallerDep, request: Request, body: ProfileEdit
+) -> PersonPublic:
+    """Skills, interests, languages, bio: absent stays, null clears."""
+    _may_act_for(caller, person_id)
+    async with request.app.state.process.uow() as uow:
+        row = await edit_profile(uow, caller.tenant_id, person_id, body.values())
+        if row is None:
+            raise _not_found(person_id)
+        await uow.commit()
+    return PersonPublic.of(row)
+
+
+@router.put(
+    "/people/{person_id}/self-identification",
+    response_model=PersonPublic,
+    response_model_by_alias=True,
+)
+async def put_self_identification(
+    person_id: str, caller: CallerDep, request: Request, body: SelfIdentificationRequest
+) -> PersonPublic:
+    """Stored for fair matching and aggregates; the answer is the person without it (no
+    response of this API has a field for self-identification)."""
+    _may_act_for(caller, person_id)
+    async with request.app.state.process.uow() as uow:
+        row = await record_self_identification(
+            uow,
+            caller.tenant_id,
+            person_id,
+            consented=body.consented,
+            underrepresented=body.underrepresented,
+            demographics=body.demographics,
+        )
+        if row is None:
+            raise _not_found(person_id)
+        await uow.commit()
+    return PersonPublic.of(row)
+
+
+@router.get("/org-changes/rejections", response_model=RejectionsPage, response_model_by_alias=True)
+async def org_change_rejections(
+    caller: CallerDep, request: Request, first: First = 20, after: After = None
+) -> RejectionsPage:
+    """What the HRIS sent that was refused, whole or in part, newest first."""
+    async with request.app.state.process.uow() as uow:
+        try:
+            page = await Rejections(uow.session, caller.tenant_id).page(first=first, after=after)
+        except InvalidCursor as exc:
+            raise _bad_cursor(exc) from None
+    return RejectionsPage(
+        edges=[
+            RejectionEdge(cursor=c, node=RejectionPublic.of(r))
+            for r, c in zip(page.items, page.cursors, strict=True)
+        ],
+        total_count=page.total_count,
+        has_next_page=page.has_more,
+    )
+
+
+def _may_act_for(caller: Caller, person_id: str) -> None:
+    """An end user changes only their own profile; anyone else's does not exist for them."""
+    if caller.principal.startswith("person:") and caller.principal != f"person:{person_id}":
+        raise _not_found(person_id)
+
+
+def _not_found(person_id: str) -> HTTPException:
+    return HTTPException(404, f"person {person_id} not found")
+
+
+def _bad_cursor(exc: InvalidCursor) -> RequestValidationError:
+    # Reported like any other invalid parameter: 422 problem naming `after`.
+    return RequestValidationError(
+        [{"loc": ("query", "after"), "msg": str(exc), "type": "value_error"}]
+    )

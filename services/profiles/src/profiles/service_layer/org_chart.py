@@ -1,0 +1,91 @@
+"""Reading the org: a person's managers up to the top, everyone below them, and their history.
+Each walk is one recursive query (see `PeopleRepository`); the people come with it or from
+one more query."""
+
+from dataclasses import dataclass
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from profiles.adapters.repository import (
+    PeopleRepository,
+    PersonHistory,
+    decode_cursor,
+    encode_cursor,
+)
+from profiles.adapters.tables import Person, PersonChange
+from profiles.domain.org_graph import chain_up
+
+
+@dataclass(frozen=True)
+class ManagerChain:
+    managers: list[Person]  # nearest first, up to the top or to the first one not known yet
+    pending_manager_external_id: str | None  # named in the chain, not known yet
+
+
+@dataclass(frozen=True)
+class Report:
+    person: Person
+    depth: int  # 1: a direct report
+    cursor: str
+
+
+@dataclass(frozen=True)
+class ReportsPage:
+    items: list[Report]
+    total_count: int
+    has_more: bool
+
+
+async def managers_of(session: AsyncSession, tenant_id: str, person_id: str) -> ManagerChain | None:
+    people = PeopleRepository(session, tenant_id)
+    person = await people.get(person_id)
+    if person is None:
+        return None
+    chain = chain_up(person.external_id, await people.manager_links_up(person.external_id))
+    found = {p.external_id: p for p in await people.by_external_ids(chain)}
+    managers: list[Person] = []
+    for external_id in chain:
+        if external_id not in found:
+            # Only the last link can name someone unknown: the walk stops there.
+            return ManagerChain(managers, external_id)
+        managers.append(found[external_id])
+    return ManagerChain(managers, None)
+
+
+async def reports_of(
+    session: AsyncSession,
+    tenant_id: str,
+    person_id: str,
+    *,
+    recursive: bool,
+    first: int,
+    after: str | None,
+) -> ReportsPage | None:
+    """Ordered by depth, then name, then id (the cursor is the last of these seen)."""
+    people = PeopleRepository(session, tenant_id)
+    person = await people.get(person_id)
+    if person is None:
+        return None
+    key = decode_cursor(after, int, str, str) if after else None
+    found = await people.below(
+        person.external_id,
+        recursive=recursive,
+        first=first + 1,
+        after=(int(key[0]), str(key[1]), str(key[2])) if key else None,
+    )
+    return ReportsPage(
+        items=[
+            Report(report, depth, encode_cursor(depth, report.display_name, report.id))
+            for report, depth in found.people[:first]
+        ],
+        total_count=found.total_count,
+        has_more=len(found.people) > first,
+    )
+
+
+async def history_of(
+    session: AsyncSession, tenant_id: str, person_id: str
+) -> list[PersonChange] | None:
+    if await PeopleRepository(session, tenant_id).get(person_id) is None:
+        return None
+    return await PersonHistory(session, tenant_id).of(person_id)
