@@ -3,7 +3,7 @@ from messaging.settings import KafkaSettings
 
 from profiles import bootstrap
 from profiles.config import ProfilesSettings
-from profiles.entrypoints import imports, people, programs
+from profiles.entrypoints import enrollments, imports, people, programs
 
 
 def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
@@ -11,6 +11,6 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
     process = bootstrap.build(settings, KafkaSettings())
     return process.create_app(
         title="Cairn profiles",
-        routers=[people.router, programs.router, imports.router],
+        routers=[people.router, programs.router, enrollments.router, imports.router],
         service_token_public_key=settings.service_token_public_key,
     )

@@ -1,0 +1,136 @@
+"""Program events: each carries the whole program (event-carried state transfer).
+
+A program is published when it opens enrollment; drafts are private to profiles, so their
+edits publish nothing."""
+
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import AwareDatetime, Field
+
+from contracts import topics
+from contracts.base import ContractModel, Event
+
+
+class ProgramKind(StrEnum):
+    ONE_ON_ONE = "ONE_ON_ONE"
+    PEER = "PEER"
+    GROUP = "GROUP"
+    REVERSE = "REVERSE"
+
+
+class ProgramStatus(StrEnum):
+    DRAFT = "DRAFT"
+    ENROLLING = "ENROLLING"
+    MATCHING = "MATCHING"
+    ACTIVE = "ACTIVE"
+    CLOSED = "CLOSED"
+
+
+class ParticipantRole(StrEnum):
+    MENTOR = "MENTOR"
+    MENTEE = "MENTEE"
+    PEER = "PEER"
+
+
+class ObjectiveMetric(StrEnum):
+    REPRESENTATION_IN_LEADERSHIP = "REPRESENTATION_IN_LEADERSHIP"
+    INTERNAL_MOBILITY = "INTERNAL_MOBILITY"
+    PROMOTION_RATE = "PROMOTION_RATE"
+    PARTICIPATION = "PARTICIPATION"
+    SATISFACTION = "SATISFACTION"
+    RETENTION = "RETENTION"
+
+
+class ObjectiveSnapshot(ContractModel):
+    metric: ObjectiveMetric
+    target: float = Field(description="Shares and rates in [0, 1]; SATISFACTION: mean rating 1..5")
+    baseline: float | None
+    due_on: date
+    description: str | None
+
+
+class CurriculumModuleSnapshot(ContractModel):
+    title: str
+    discussion_guide: str
+    pre_work: list[str]
+    action_item_templates: list[str]
+
+
+class CurriculumSnapshot(ContractModel):
+    cadence: str = Field(description="RFC 5545 RRULE: DAILY/WEEKLY/MONTHLY, INTERVAL, BYDAY, …")
+    session_minutes: int
+    modules: list[CurriculumModuleSnapshot]
+
+
+class MatchingPolicySnapshot(ContractModel):
+    mentors_per_mentee: int
+    group_size: int | None = Field(description="GROUP programs: mentees per leader")
+    min_level_gap: int | None = Field(
+        description="Mentor level minus mentee level (REVERSE: mentee minus mentor); "
+        "PEER programs use maxLevelGap only, as an absolute difference"
+    )
+    max_level_gap: int | None
+    cross_department: bool
+    prioritize_underrepresented: bool
+    weights: dict[str, float] = Field(description="Criterion → weight ≥ 0")
+
+
+class EnrollmentWindowSnapshot(ContractModel):
+    opens_at: AwareDatetime | None
+    closes_at: AwareDatetime | None
+
+
+class EligibilitySnapshot(ContractModel):
+    """Who may enroll; an empty list does not restrict."""
+
+    levels: list[int]
+    departments: list[str]
+    roles: list[ParticipantRole] = Field(
+        description="The roles the rule applies to; empty: every role"
+    )
+
+
+class ProgramSnapshot(ContractModel):
+    id: str
+    name: str
+    kind: ProgramKind
+    status: ProgramStatus
+    description: str | None
+    starts_on: date | None
+    ends_on: date | None
+    objectives: list[ObjectiveSnapshot]
+    curriculum: CurriculumSnapshot
+    matching_policy: MatchingPolicySnapshot
+    enrollment_window: EnrollmentWindowSnapshot
+    eligibility: EligibilitySnapshot
+    revision: int = Field(description="Grows with every change; replicas keep the newest")
+    updated_at: AwareDatetime
+
+
+class _ProgramEvent(Event):
+    topic: ClassVar[str] = topics.PROGRAMS
+    program: ProgramSnapshot
+
+    def partition_key(self) -> str:
+        return self.program.id
+
+
+class ProgramPublished(_ProgramEvent):
+    """The program opened enrollment: from now on other services know it."""
+
+    event_type: ClassVar[str] = "program.published"
+
+
+class ProgramUpdated(_ProgramEvent):
+    event_type: ClassVar[str] = "program.updated"
+    changed_fields: list[str] = Field(description="camelCase names of the fields that changed")
+
+
+class ProgramClosed(_ProgramEvent):
+    event_type: ClassVar[str] = "program.closed"
+    closed_at: AwareDatetime
+
+
+EVENTS: tuple[type[Event], ...] = (ProgramPublished, ProgramUpdated, ProgramClosed)

@@ -1,0 +1,322 @@
+"""Enrollment use cases: enroll, change goals or capacity, withdraw, and end a leaver's
+enrollments. Each runs inside the caller's unit of work (the caller commits) and writes its
+events to the outbox in the same transaction."""
+
+import base64
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from contracts.enrollments import (
+    EnrollmentCreated,
+    EnrollmentSnapshot,
+    EnrollmentStatus,
+    EnrollmentUpdated,
+    EnrollmentWithdrawn,
+)
+from contracts.people import PersonStatus
+from contracts.programs import ParticipantRole, ProgramKind, ProgramStatus
+from messaging.outbox import UnitOfWork, utcnow
+from sqlalchemy import and_, func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from profiles.adapters.program_tables import Enrollment, Program
+from profiles.adapters.repository import PeopleRepository
+from profiles.domain.enrollments import (
+    Candidate,
+    EnrollmentTerms,
+    ProgramView,
+    check_active,
+    check_eligible,
+    check_open,
+    terms_for,
+)
+from profiles.domain.programs import Code, Refused
+from profiles.service_layer.programs import definition_of, existing_program
+
+
+async def enroll(
+    uow: UnitOfWork, tenant_id: str, program_id: str, person_id: str, terms: EnrollmentTerms
+) -> Enrollment:
+    program = await existing_program(uow, tenant_id, program_id)
+    view = _view(program)
+    terms = terms_for(view.kind, terms)
+    now = utcnow()
+    check_open(view, now)
+    person = await PeopleRepository(uow.session, tenant_id).get(person_id)
+    if person is None:
+        raise Refused.one(Code.NOT_FOUND, "personId", f"person {person_id} not found")
+    candidate = Candidate(
+        status=PersonStatus(person.status), level=person.level, department=person.department
+    )
+    check_eligible(view, terms.role, candidate)
+    duplicate = await _active(uow, tenant_id, program_id, person_id, terms.role)
+    if duplicate is not None:
+        raise _already(terms.role, duplicate.id)
+    enrollment = Enrollment(
+        id=str(uuid.uuid4()),
+        tenant_id=tenant_id,
+        program_id=program_id,
+        person_id=person_id,
+        role=terms.role.value,
+        goals=list(terms.goals),
+        capacity=terms.capacity,
+        status=EnrollmentStatus.ACTIVE.value,
+        reason=None,
+        revision=1,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(enrollment)
+    try:
+        await uow.session.flush()
+    except IntegrityError:
+        # Another request enrolled them in between (the partial unique index held).
+        raise _already(terms.role, None) from None
+    await uow.emit(
+        EnrollmentCreated(enrollment=enrollment_snapshot(enrollment)), tenant_id=tenant_id
+    )
+    return enrollment
+
+
+def _already(role: ParticipantRole, enrollment_id: str | None) -> Refused:
+    which = f" ({enrollment_id})" if enrollment_id else ""
+    return Refused.one(
+        Code.CONFLICT, "personId", f"the person is enrolled as {role} already{which}"
+    )
+
+
+async def update_enrollment(
+    uow: UnitOfWork,
+    tenant_id: str,
+    enrollment_id: str,
+    *,
+    goals: Sequence[str] | None = None,
+    capacity: int | None = None,
+) -> Enrollment:
+    """New goals and/or capacity (None: unchanged); `enrollment.updated` when either changed."""
+    enrollment = await existing_enrollment(uow, tenant_id, enrollment_id)
+    check_active(EnrollmentStatus(enrollment.status))
+    program = await existing_program(uow, tenant_id, enrollment.program_id)
+    role = ParticipantRole(enrollment.role)
+    terms = terms_for(
+        ProgramKind(program.kind),
+        EnrollmentTerms(
+            role=role,
+            goals=tuple(enrollment.goals if goals is None else goals),
+            capacity=enrollment.capacity if capacity is None else capacity,
+        ),
+    )
+    changed = []
+    if list(terms.goals) != list(enrollment.goals):
+        enrollment.goals = list(terms.goals)
+        changed.append("goals")
+    if terms.capacity != enrollment.capacity:
+        enrollment.capacity = terms.capacity
+        changed.append("capacity")
+    if changed:
+        _touch(enrollment, utcnow())
+        await uow.emit(
+            EnrollmentUpdated(enrollment=enrollment_snapshot(enrollment), changed_fields=changed),
+            tenant_id=tenant_id,
+        )
+    return enrollment
+
+
+async def withdraw(
+    uow: UnitOfWork, tenant_id: str, enrollment_id: str, reason: str | None = None
+) -> Enrollment:
+    enrollment = await existing_enrollment(uow, tenant_id, enrollment_id)
+    await _leave(uow, tenant_id, enrollment, EnrollmentStatus.WITHDRAWN, reason)
+    return enrollment
+
+
+async def end_enrollments_of(uow: UnitOfWork, tenant_id: str, person_id: str, reason: str) -> int:
+    """Ends every active enrollment of a person (e.g. who left the organization), each with an
+    `enrollment.withdrawn` event in status ENDED; returns how many ended. Idempotent."""
+    result = await uow.session.exec(
+        select(Enrollment)
+        .where(
+            Enrollment.tenant_id == tenant_id,
+            Enrollment.person_id == person_id,
+            Enrollment.status == EnrollmentStatus.ACTIVE.value,
+        )
+        .order_by(col(Enrollment.created_at), col(Enrollment.id))
+    )
+    ended = list(result.all())
+    for enrollment in ended:
+        await _leave(uow, tenant_id, enrollment, EnrollmentStatus.ENDED, reason)
+    return len(ended)
+
+
+async def _leave(
+    uow: UnitOfWork,
+    tenant_id: str,
+    enrollment: Enrollment,
+    status: EnrollmentStatus,
+    reason: str | None,
+) -> None:
+    check_active(EnrollmentStatus(enrollment.status))
+    now = utcnow()
+    enrollment.status = status.value
+    enrollment.reason = reason
+    _touch(enrollment, now)
+    await uow.emit(
+        EnrollmentWithdrawn(enrollment=enrollment_snapshot(enrollment), withdrawn_at=now),
+        tenant_id=tenant_id,
+    )
+
+
+def _touch(enrollment: Enrollment, now: datetime) -> None:
+    enrollment.revision += 1
+    enrollment.updated_at = now
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+async def get_enrollment(uow: UnitOfWork, tenant_id: str, enrollment_id: str) -> Enrollment | None:
+    result = await uow.session.exec(
+        select(Enrollment).where(Enrollment.tenant_id == tenant_id, Enrollment.id == enrollment_id)
+    )
+    return result.first()
+
+
+async def existing_enrollment(uow: UnitOfWork, tenant_id: str, enrollment_id: str) -> Enrollment:
+    enrollment = await get_enrollment(uow, tenant_id, enrollment_id)
+    if enrollment is None:
+        raise Refused.one(Code.NOT_FOUND, None, f"enrollment {enrollment_id} not found")
+    return enrollment
+
+
+async def enrollments_of_people(
+    uow: UnitOfWork, tenant_id: str, person_ids: Sequence[str]
+) -> list[Enrollment]:
+    """Every enrollment of these people, in any status, oldest first."""
+    if not person_ids:
+        return []
+    result = await uow.session.exec(
+        select(Enrollment)
+        .where(Enrollment.tenant_id == tenant_id, col(Enrollment.person_id).in_(person_ids))
+        .order_by(col(Enrollment.created_at), col(Enrollment.id))
+    )
+    return list(result.all())
+
+
+async def _active(
+    uow: UnitOfWork, tenant_id: str, program_id: str, person_id: str, role: ParticipantRole
+) -> Enrollment | None:
+    result = await uow.session.exec(
+        select(Enrollment).where(
+            Enrollment.tenant_id == tenant_id,
+            Enrollment.program_id == program_id,
+            Enrollment.person_id == person_id,
+            Enrollment.role == role.value,
+            Enrollment.status == EnrollmentStatus.ACTIVE.value,
+        )
+    )
+    return result.first()
+
+
+@dataclass(frozen=True)
+class EnrollmentPage:
+    items: list[Enrollment]
+    cursors: list[str]  # where a page after each item would start
+    total_count: int
+    has_more: bool
+
+
+async def enrollment_page(
+    uow: UnitOfWork,
+    tenant_id: str,
+    program_id: str,
+    *,
+    role: ParticipantRole | None = None,
+    status: EnrollmentStatus | None = None,
+    first: int = 20,
+    after: str | None = None,
+) -> EnrollmentPage:
+    """A program's enrollments in the order they were made; the cursor is the last
+    (createdAt, id) seen. Raises Refused(INVALID) for a cursor this API did not issue."""
+    query = select(Enrollment).where(
+        Enrollment.tenant_id == tenant_id, Enrollment.program_id == program_id
+    )
+    if role is not None:
+        query = query.where(Enrollment.role == role.value)
+    if status is not None:
+        query = query.where(Enrollment.status == status.value)
+    total = (await uow.session.exec(select(func.count()).select_from(query.subquery()))).one()
+    if after:
+        created_at, last_id = _decode_cursor(after)
+        query = query.where(
+            or_(
+                col(Enrollment.created_at) > created_at,
+                and_(col(Enrollment.created_at) == created_at, col(Enrollment.id) > last_id),
+            )
+        )
+    rows = list(
+        (
+            await uow.session.exec(
+                query.order_by(col(Enrollment.created_at), col(Enrollment.id)).limit(first + 1)
+            )
+        ).all()
+    )
+    items = rows[:first]
+    return EnrollmentPage(
+        items=items,
+        cursors=[_encode_cursor(e) for e in items],
+        total_count=int(total),
+        has_more=len(rows) > first,
+    )
+
+
+def _encode_cursor(enrollment: Enrollment) -> str:
+    raw = json.dumps([enrollment.created_at.isoformat(), enrollment.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        moment, last_id = json.loads(raw)
+        if not isinstance(moment, str) or not isinstance(last_id, str):
+            raise ValueError
+        created_at = datetime.fromisoformat(moment)
+        if created_at.tzinfo is None:
+            raise ValueError
+    except (ValueError, TypeError) as exc:
+        raise Refused.one(Code.INVALID, "after", "is not a cursor this API issued") from exc
+    return created_at, last_id
+
+
+# --- snapshots ---------------------------------------------------------------------------------
+
+
+def _view(program: Program) -> ProgramView:
+    definition = definition_of(program)
+    return ProgramView(
+        kind=definition.kind,
+        status=ProgramStatus(program.status),
+        window=definition.enrollment_window,
+        eligibility=definition.eligibility,
+    )
+
+
+def enrollment_snapshot(enrollment: Enrollment) -> EnrollmentSnapshot:
+    # Every field is passed explicitly: events are dumped with exclude_unset.
+    return EnrollmentSnapshot(
+        id=enrollment.id,
+        program_id=enrollment.program_id,
+        person_id=enrollment.person_id,
+        role=ParticipantRole(enrollment.role),
+        goals=list(enrollment.goals),
+        capacity=enrollment.capacity,
+        status=EnrollmentStatus(enrollment.status),
+        reason=enrollment.reason,
+        revision=enrollment.revision,
+        created_at=enrollment.created_at,
+        updated_at=enrollment.updated_at,
+    )
