@@ -14,7 +14,12 @@ class UpstreamUnavailable(RuntimeError):
 
 
 class UpstreamRejected(ValueError):
-    """A service refused the input (4xx other than 404); the message names the field."""
+    """A service refused the input (4xx other than 404); the message names the field, and
+    `problem` is the service's problem+json (mutations answer its `errors` as userErrors)."""
+
+    def __init__(self, message: str, problem: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.problem: dict[str, Any] = problem if problem is not None else {"detail": message}
 
 
 class ServiceClient:
@@ -51,9 +56,35 @@ class ServiceClient:
         if response.status_code == 404:
             return None
         if 400 <= response.status_code < 500:
-            detail = response.json().get("detail", response.text) if response.content else ""
-            raise UpstreamRejected(str(detail))
+            body = response.json() if response.content else {}
+            problem = body if isinstance(body, dict) else {}
+            raise UpstreamRejected(str(problem.get("detail", response.text)), problem)
         if response.status_code >= 500:
             log.error("%s answered %s: %s", self._audience, response.status_code, response.text)
             raise UpstreamUnavailable(f"{self._audience} answered {response.status_code}")
         return response.json()
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        caller: Caller,
+        *,
+        content: bytes,
+        content_type: str,
+        params: dict[str, Any] | None = None,
+        timeout_s: float | None = None,
+    ) -> httpx.Response:
+        """A raw body (an upload), answered as it came: the caller maps the statuses."""
+        token = self._minter.mint(caller, self._audience)
+        try:
+            return await self._http.request(
+                method,
+                f"{self._base_url}{path}",
+                params=params,
+                content=content,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+                timeout=timeout_s if timeout_s is not None else httpx.USE_CLIENT_DEFAULT,
+            )
+        except httpx.HTTPError as exc:
+            raise UpstreamUnavailable(f"{self._audience} unreachable: {exc!r}") from exc

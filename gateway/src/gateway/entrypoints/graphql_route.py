@@ -7,9 +7,9 @@ from fastapi.responses import JSONResponse
 from service_auth.tokens import Caller
 from strawberry.fastapi import GraphQLRouter
 
+from gateway.entrypoints.authentication import api_key_caller
 from gateway.graphql.context import CairnContext, Upstreams
 from gateway.graphql.schema import schema
-from gateway.service_layer.tenants import caller_for_api_key
 
 
 class Unauthenticated(Exception):
@@ -17,12 +17,9 @@ class Unauthenticated(Exception):
 
 
 async def authenticated_caller(request: Request) -> Caller:
-    header = request.headers.get("authorization", "")
-    scheme, _, presented = header.partition(" ")
-    if scheme.lower() != "bearer" or not presented:
+    if not request.headers.get("authorization", "").lower().startswith("bearer "):
         raise Unauthenticated("send Authorization: Bearer <API key>")
-    async with request.app.state.process.uow() as uow:
-        caller = await caller_for_api_key(uow, presented.strip())
+    caller = await api_key_caller(request)
     if caller is None:
         raise Unauthenticated("the API key is not valid")
     return caller

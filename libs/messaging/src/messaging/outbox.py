@@ -1,10 +1,10 @@
 """The transactional outbox: a change and its events commit together, or not at all."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from contracts.base import Event
 from sqlalchemy import insert
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telemetry.propagation import current_traceparent
 
-from messaging.envelope import envelope_for
+from messaging.envelope import Envelope, envelope_for
 from messaging.tables import MessagingTables
 
 
@@ -56,20 +56,30 @@ class UnitOfWork:
         envelope = envelope_for(event, tenant_id=tenant_id, source=self._source, event_id=event_id)
         await self.session.execute(
             insert(self._tables.outbox).values(
-                event_id=envelope.id,
-                topic=event.topic,
-                key=envelope.key,
-                event_type=envelope.type,
-                source=envelope.source,
-                tenant_id=envelope.tenant_id,
-                subject=envelope.subject,
-                data=envelope.data,
-                traceparent=current_traceparent(),
-                created_at=envelope.time,
+                **_outbox_row(event, envelope, current_traceparent())
             )
         )
         self._emitted += 1
         return envelope.id
+
+    async def emit_many(self, events: Sequence[Event], *, tenant_id: str) -> list[str]:
+        """`emit` for many events in one statement (bulk writes: a per-event INSERT costs a
+        round trip each). Same rows, same order as emitting them one by one."""
+        if not events:
+            return []
+        traceparent = current_traceparent()
+        envelopes = [
+            envelope_for(event, tenant_id=tenant_id, source=self._source) for event in events
+        ]
+        await self.session.execute(
+            insert(self._tables.outbox),
+            [
+                _outbox_row(event, envelope, traceparent)
+                for event, envelope in zip(events, envelopes, strict=True)
+            ],
+        )
+        self._emitted += len(envelopes)
+        return [envelope.id for envelope in envelopes]
 
     async def commit(self) -> None:
         await self.session.commit()
@@ -97,3 +107,18 @@ class UnitOfWorkFactory:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _outbox_row(event: Event, envelope: Envelope, traceparent: str | None) -> dict[str, Any]:
+    return {
+        "event_id": envelope.id,
+        "topic": event.topic,
+        "key": envelope.key,
+        "event_type": envelope.type,
+        "source": envelope.source,
+        "tenant_id": envelope.tenant_id,
+        "subject": envelope.subject,
+        "data": envelope.data,
+        "traceparent": traceparent,
+        "created_at": envelope.time,
+    }
