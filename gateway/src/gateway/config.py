@@ -15,3 +15,5 @@ class GatewaySettings(ServiceSettings):
     feedback_url: str = "http://127.0.0.1:8004"
     max_webhook_bytes: int = Field(default=1024 * 1024, ge=1024)
     upstream_timeout_s: float = 5.0
+    # Calls to an HRIS's own API while a delivery waits (BambooHR's employee fetch).
+    hris_fetch_timeout_s: float = Field(default=10.0, gt=0)

@@ -1,10 +1,11 @@
 """The gateway's own tables: tenants, their API keys and HRIS connections."""
 
 from datetime import datetime
+from typing import Any
 
 from messaging.tables import messaging_tables
 from persistence.types import UtcDateTime
-from sqlalchemy import Column, MetaData
+from sqlalchemy import JSON, BigInteger, Column, Index, MetaData
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -48,8 +49,44 @@ class HrisConnection(GatewayTable, table=True):
     tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=64)
     provider: str = Field(default="canonical", max_length=32)
     signing_secret: str = Field(max_length=200)
+    # What the provider needs beyond the secret (e.g. BambooHR's API base and key), as the
+    # provider module's settings model dumps it: a new provider needs no new columns.
+    settings: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     disabled_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
 
 
+class HrisIdentity(GatewayTable, table=True):
+    """A provider's own id for an employee, and the HRIS employee id it stands for, as learned
+    from verified deliveries. Merge names managers by its own ids; this turns them into the
+    HRIS ids every other channel uses."""
+
+    __tablename__ = "hris_identity"
+
+    connection_id: str = Field(foreign_key="hris_connection.id", primary_key=True, max_length=64)
+    provider_id: str = Field(primary_key=True, max_length=256)
+    external_id: str = Field(max_length=256)
+    learned_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class HrisPendingManager(GatewayTable, table=True):
+    """A change named a manager by a provider id we had not learned yet. When that manager's
+    identity arrives, the link is sent as its own change at the version that named it, so the
+    outcome does not depend on which of the two deliveries came first."""
+
+    __tablename__ = "hris_pending_manager"
+    __table_args__ = (
+        Index("ix_hris_pending_manager_manager", "connection_id", "manager_provider_id"),
+    )
+
+    connection_id: str = Field(foreign_key="hris_connection.id", primary_key=True, max_length=64)
+    employee_external_id: str = Field(primary_key=True, max_length=256)
+    source_version: int = Field(sa_column=Column(BigInteger(), primary_key=True))
+    manager_provider_id: str = Field(max_length=256)
+    effective_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
 messaging = messaging_tables(metadata)
+
+# Every table module registers on `metadata` (Alembic and the app import this module only).
+from gateway.scim import tables as scim_tables  # noqa: E402, F401

@@ -12,6 +12,7 @@ from gateway.entrypoints.graphql_route import (
     graphql_router,
     unauthenticated_response,
 )
+from gateway.scim import routes as scim_routes
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -19,7 +20,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     process = bootstrap.build(settings, KafkaSettings())
     app = process.create_app(
         title="Cairn gateway",
-        routers=[hris_webhooks.router, imports.router, graphql_router()],
+        routers=[hris_webhooks.router, imports.router, graphql_router(), scim_routes.router],
     )
     app.state.settings = settings
     inner = app.router.lifespan_context

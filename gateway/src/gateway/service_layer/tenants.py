@@ -1,9 +1,11 @@
-"""Creating tenants and recognising their API keys."""
+"""Creating tenants and their HRIS connections, and recognising their API keys."""
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from messaging.outbox import UnitOfWork, utcnow
+from pydantic import BaseModel, ValidationError
 from service_auth.tokens import Caller
 from sqlmodel import select
 
@@ -15,6 +17,7 @@ from gateway.domain.credentials import (
     parse_api_key,
     secret_matches,
 )
+from gateway.hris.registry import PROVIDERS
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,89 @@ async def create_tenant(uow: UnitOfWork, name: str) -> TenantCredentials:
     uow.session.add(connection)
     await uow.commit()
     return TenantCredentials(tenant.id, key.plaintext, connection.id, connection.signing_secret)
+
+
+@dataclass(frozen=True)
+class ConnectionCredentials:
+    hris_connection_id: str
+    secret: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"hrisConnectionId": self.hris_connection_id, "secret": self.secret}
+
+
+class InvalidConnection(ValueError):
+    """A connection that cannot be made as asked; `field` names what is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+_MAX_SECRET = 200  # HrisConnection.signing_secret
+
+
+async def create_hris_connection(
+    uow: UnitOfWork,
+    tenant_id: str,
+    provider: str,
+    *,
+    secret: str | None = None,
+    settings: dict[str, Any] | None = None,
+) -> ConnectionCredentials:
+    """A new HRIS connection of `tenant_id` for `provider`. Providers that sign with their own
+    key (Merge, BambooHR) need it as `secret`; for the canonical format Cairn issues one.
+    `settings` are the provider's own (e.g. BambooHR's `api_base`, `api_key`)."""
+    adapter = PROVIDERS.get(provider)
+    if adapter is None:
+        raise InvalidConnection("provider", f"must be one of {', '.join(sorted(PROVIDERS))}")
+    if await uow.session.get(Tenant, tenant_id) is None:
+        raise InvalidConnection("tenant_id", f"no tenant {tenant_id!r}")
+    if adapter.issues_secret:
+        if secret is not None:
+            raise InvalidConnection(
+                "secret", f"{provider} connections are signed with a secret Cairn issues"
+            )
+        secret = issue_webhook_secret()
+    elif secret is None or not secret.strip():
+        raise InvalidConnection(
+            "secret", f"{provider} signs with its own key: give the key {provider} shows"
+        )
+    elif len(secret) > _MAX_SECRET:
+        raise InvalidConnection("secret", f"may be at most {_MAX_SECRET} characters")
+    stored = _provider_settings(provider, adapter.settings, settings or {})
+    connection = HrisConnection(
+        id=issue_connection_id(),
+        tenant_id=tenant_id,
+        provider=provider,
+        signing_secret=secret,
+        settings=stored,
+        created_at=utcnow(),
+    )
+    uow.session.add(connection)
+    await uow.commit()
+    return ConnectionCredentials(connection.id, secret)
+
+
+def _provider_settings(
+    provider: str, model: type[BaseModel] | None, given: dict[str, Any]
+) -> dict[str, Any] | None:
+    if model is None:
+        if given:
+            raise InvalidConnection(
+                next(iter(given)), f"{provider} connections take no such setting"
+            )
+        return None
+    try:
+        validated = model.model_validate(given)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        raise InvalidConnection(
+            str(error["loc"][0]) if error.get("loc") else "settings", error["msg"]
+        ) from exc
+    dumped: dict[str, Any] = validated.model_dump(mode="json")
+    return dumped
 
 
 async def caller_for_api_key(uow: UnitOfWork, presented: str) -> Caller | None:

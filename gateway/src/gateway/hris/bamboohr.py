@@ -1,0 +1,309 @@
+"""BambooHR event webhooks: thin `employee.created|updated|deleted` notifications
+(`{"type", "timestamp", "data": {"companyId", "employeeId", "changedFields"}}`); the employee
+itself is fetched from BambooHR's API.
+
+- Signature: `X-BambooHR-Signature` is the hex HMAC-SHA256, under the webhook's private key,
+  of the raw body followed by the `X-BambooHR-Timestamp` value (BambooHR's sample signs
+  `body . timestamp`). The timestamp must be within 5 minutes of our clock (BambooHR has no
+  window of its own); Unix seconds, or ISO 8601.
+- Version: the moment we asked BambooHR for the record, in epoch milliseconds. The record is
+  BambooHR's state when we asked, so of two fetches the later one is at least as new, whatever
+  order the notifications came in. (The signed timestamp has one-second resolution and comes
+  before the fetch: a `created` and an `updated` in the same second would tie, and the newer
+  record would be dropped.) Clocks of several gateway replicas must agree to well under the
+  time between two changes of one employee.
+- Redeliveries are not deduplicated, on purpose: a notification's bytes do not tell a retry
+  from a second change in the same second, and dropping the second would lose its newer
+  record. Each fetch is a change of its own (id `bamboohr:{employeeId}:{version}:{signature
+  digest}`); refetching the current state is harmless, as equal fields change nothing.
+- The diff: the fetched record goes out whole as one change; profiles keeps per field the
+  version that set it and changes only what differs (a record equal to ours changes nothing).
+- Types: `deleted`, status Inactive, or a 404 from BambooHR → terminated; `created` → hired;
+  `updated` → updated (so, as for Merge, Inactive → Active again is not a rehire here).
+  A failed fetch is a 503, so BambooHR retries.
+- JSON only; the legacy form-encoded format gets a 415.
+"""
+
+import hashlib
+import hmac
+import json
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+import httpx
+from contracts.hris import HrisChange, HrisChangeType
+from messaging.outbox import utcnow
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
+
+from gateway.adapters.tables import HrisConnection
+from gateway.hris.delivery import (
+    Headers,
+    HrisProvider,
+    InvalidDelivery,
+    MalformedDelivery,
+    NormalizeContext,
+    SourceUnavailable,
+    UnsupportedMediaType,
+    VerificationFailed,
+    Verified,
+    digest,
+    epoch_ms,
+    validated_changes,
+)
+
+SIGNATURE_HEADER = "x-bamboohr-signature"
+TIMESTAMP_HEADER = "x-bamboohr-timestamp"
+WINDOW = timedelta(minutes=5)
+FIELDS = (
+    "firstName",
+    "lastName",
+    "displayName",
+    "workEmail",
+    "jobTitle",
+    "department",
+    "location",
+    "supervisorEId",
+    "status",
+    "hireDate",
+)
+_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_EMPLOYEE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class BambooHRSettings(BaseModel):
+    """Per connection: where the company's API lives and the key to read employees with."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # e.g. https://api.bamboohr.com/api/gateway.php/{companyDomain}
+    api_base: HttpUrl
+    api_key: str = Field(min_length=1, max_length=500)
+
+
+class BambooHRNotice(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    company_id: int | str | None = Field(default=None, alias="companyId")
+    employee_id: str = Field(alias="employeeId")
+    changed_fields: list[str] = Field(default_factory=list, alias="changedFields")
+
+    @field_validator("employee_id", mode="before")
+    @classmethod
+    def _id_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("employee_id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not _EMPLOYEE_ID.fullmatch(value):
+            raise ValueError("must be 1 to 64 letters, digits, '-' or '_'")
+        return value
+
+
+class BambooHREvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["employee.created", "employee.updated", "employee.deleted"]
+    timestamp: str | None = None
+    data: BambooHRNotice
+
+
+_TYPES = {
+    "employee.created": HrisChangeType.HIRED,
+    "employee.updated": HrisChangeType.UPDATED,
+    "employee.deleted": HrisChangeType.TERMINATED,
+}
+# Canonical fields as BambooHR calls them, for errors in what it answered.
+_FIELDS = {
+    "employee.externalId": "data.employeeId",
+    "employee.email": "workEmail",
+    "employee.displayName": "displayName",
+    "employee.givenName": "firstName",
+    "employee.familyName": "lastName",
+    "employee.title": "jobTitle",
+    "employee.department": "department",
+    "employee.location": "location",
+    "employee.managerExternalId": "supervisorEId",
+    "employee.hireDate": "hireDate",
+}
+
+
+def verify(body: bytes, headers: Headers, connection: HrisConnection, now: datetime) -> Verified:
+    presented = headers.get(SIGNATURE_HEADER, "").strip()
+    stamp = headers.get(TIMESTAMP_HEADER, "").strip()
+    sent_at = _timestamp(stamp)
+    if sent_at is None or not _HEX_SHA256.fullmatch(presented):
+        raise VerificationFailed
+    expected = hmac.new(
+        connection.signing_secret.encode(), body + stamp.encode(), hashlib.sha256
+    ).hexdigest()
+    if not hmac.compare_digest(expected, presented.lower()):
+        raise VerificationFailed
+    # Checked after the signature, so the timestamp is known to be BambooHR's own.
+    if abs(now - sent_at) > WINDOW:
+        raise VerificationFailed
+    return Verified(delivery_id=digest(presented.lower()), sent_at=sent_at)
+
+
+def _timestamp(value: str) -> datetime | None:
+    if not value or not value.isascii():
+        return None
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value), UTC) if len(value) <= 12 else None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse(body: bytes, headers: Headers) -> BambooHREvent:
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType(
+            f"Content-Type {media_type or '(none)'!r} is not handled; send application/json "
+            "(BambooHR's event-based webhooks, not the form-encoded legacy format)"
+        )
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MalformedDelivery(f"body: {exc}") from exc
+    try:
+        return BambooHREvent.model_validate(payload)
+    except ValidationError as exc:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ())) or None,
+                "message": e.get("msg", "invalid"),
+            }
+            for e in exc.errors(include_url=False)
+        ]
+        raise InvalidDelivery(errors) from exc
+
+
+async def normalize(event: BambooHREvent, context: NormalizeContext) -> list[HrisChange]:
+    change_type = _TYPES[event.type]
+    record: dict[str, Any] | None = None
+    observed_at = utcnow()  # before the fetch: what it returns is at least this new
+    if change_type is not HrisChangeType.TERMINATED:
+        record = await fetch_employee(
+            settings_of(context.connection), event.data.employee_id, context.http()
+        )
+    change = employee_change(event, context.verified.delivery_id, observed_at, record)
+    return validated_changes([change], _FIELDS)
+
+
+def settings_of(connection: HrisConnection) -> BambooHRSettings:
+    try:
+        return BambooHRSettings.model_validate(connection.settings or {})
+    except ValidationError as exc:
+        # Our side: retrying helps once an operator fixes the connection.
+        raise SourceUnavailable(
+            "this connection's BambooHR settings are incomplete (apiBase, apiKey)"
+        ) from exc
+
+
+async def fetch_employee(
+    settings: BambooHRSettings, employee_id: str, http: httpx.AsyncClient
+) -> dict[str, Any] | None:
+    """The employee as BambooHR has it now; None when BambooHR no longer knows them."""
+    url = f"{str(settings.api_base).rstrip('/')}/v1/employees/{employee_id}"
+    try:
+        response = await http.get(
+            url,
+            params={"fields": ",".join(FIELDS)},
+            headers={"Accept": "application/json"},
+            auth=(settings.api_key, "x"),  # BambooHR: the API key is the user, any password
+        )
+    except httpx.HTTPError as exc:
+        raise SourceUnavailable(f"BambooHR did not answer the employee fetch: {exc!r}") from exc
+    if response.status_code == 404:
+        return None
+    if response.status_code != 200:
+        raise SourceUnavailable(
+            f"BambooHR answered {response.status_code} to the employee fetch"
+            + (" (check the connection's API key)" if response.status_code in (401, 403) else "")
+        )
+    try:
+        record = response.json()
+    except ValueError as exc:
+        raise SourceUnavailable("BambooHR answered the employee fetch with no JSON") from exc
+    if not isinstance(record, dict):
+        raise SourceUnavailable("BambooHR answered the employee fetch with no employee object")
+    return record
+
+
+def employee_change(
+    event: BambooHREvent,
+    delivery_id: str,
+    observed_at: datetime,
+    record: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The canonical change for a notification (`delivery_id`: a digest of its signature) and
+    the record as BambooHR had it at `observed_at` (None: the employee is gone). Pure."""
+    employee_id = event.data.employee_id
+    version = epoch_ms(observed_at)
+    change_type = _TYPES[event.type]
+    employee: dict[str, Any] = {"externalId": employee_id}
+    if record is None:
+        change_type = HrisChangeType.TERMINATED
+    else:
+        if (_text(record.get("status")) or "").lower() == "inactive":
+            change_type = HrisChangeType.TERMINATED
+        employee.update(employee_fields(record))
+    return {
+        "id": f"bamboohr:{employee_id}:{version}:{delivery_id[:16]}",
+        "type": change_type.value,
+        "effectiveAt": observed_at.isoformat(),
+        "sourceVersion": version,
+        "employee": employee,
+    }
+
+
+def employee_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """Every field we map, from a fetched record: null clears, except email and name, which
+    cannot be cleared and are left out when BambooHR has none."""
+    given, family = _text(record.get("firstName")), _text(record.get("lastName"))
+    fields: dict[str, Any] = {
+        "givenName": given,
+        "familyName": family,
+        "title": _text(record.get("jobTitle")),
+        "department": _text(record.get("department")),
+        "location": _text(record.get("location")),
+        "managerExternalId": _text(record.get("supervisorEId")),
+        "hireDate": _date(record.get("hireDate")),
+    }
+    if email := _text(record.get("workEmail")):
+        fields["email"] = email
+    name = _text(record.get("displayName")) or " ".join(p for p in (given, family) if p)
+    if name:
+        fields["displayName"] = name
+    return fields
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _date(value: Any) -> str | None:
+    text = _text(value)
+    if text is None or text.startswith("0000"):  # BambooHR's "no date"
+        return None
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        return text  # left for the canonical model to name as invalid
+
+
+PROVIDER = HrisProvider(
+    name="bamboohr",
+    channel="bamboohr",
+    verify=verify,
+    parse=parse,
+    normalize=normalize,
+    settings=BambooHRSettings,
+)

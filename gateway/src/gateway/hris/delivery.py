@@ -1,0 +1,166 @@
+"""What every HRIS provider module shares: its shape, its errors, and what it is given to
+turn a verified delivery into canonical org changes."""
+
+import hashlib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+import httpx
+from contracts.hris import HrisChange
+from messaging.outbox import UnitOfWorkFactory
+from pydantic import BaseModel, ValidationError
+
+from gateway.adapters.tables import HrisConnection
+from gateway.domain.hris_delivery import HrisDelivery
+
+P = TypeVar("P")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Headers = Mapping[str, str]  # case-insensitive in the route (Starlette's Headers)
+
+
+class VerificationFailed(Exception):
+    """Not proven to come from the connection's HRIS. Answered 401 with no detail, so the
+    answer is no oracle for secrets or connection ids."""
+
+
+class DeliveryRejected(Exception):
+    """The delivery cannot be accepted as it is; nothing is published."""
+
+    status = 422
+    title = "Invalid org changes"
+
+    def __init__(self, detail: str, errors: Sequence[Mapping[str, Any]] = ()) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = [dict(e) for e in errors]
+
+
+class MalformedDelivery(DeliveryRejected):
+    status = 400
+    title = "Malformed JSON"
+
+
+class UnsupportedMediaType(DeliveryRejected):
+    status = 415
+    title = "Unsupported Media Type"
+
+
+class InvalidDelivery(DeliveryRejected):
+    """422, naming each bad field in the provider's own terms (`data.work_email`)."""
+
+    def __init__(self, errors: Sequence[Mapping[str, Any]]) -> None:
+        super().__init__(describe_errors(errors), errors)
+
+
+class SourceUnavailable(DeliveryRejected):
+    """What we need from the HRIS (or our side of the connection) is not there right now: 503,
+    so the HRIS retries the delivery later."""
+
+    status = 503
+    title = "Service Unavailable"
+
+
+@dataclass(frozen=True)
+class Verified:
+    delivery_id: str  # the sender's id of this delivery (or a digest standing for one)
+    sent_at: datetime | None = None  # the signed timestamp, where the scheme has one
+
+
+@dataclass
+class NormalizeContext:
+    """What a provider may use to normalize one verified delivery. Leave it with `close()`."""
+
+    connection: HrisConnection
+    verified: Verified
+    received_at: datetime
+    uow: UnitOfWorkFactory
+    http_timeout_s: float = 10.0
+    _http: httpx.AsyncClient | None = None
+    _on_accepted: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def http(self) -> httpx.AsyncClient:
+        """A client for calls to the HRIS's API, made on first use (most providers need none)."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=self.http_timeout_s)
+        return self._http
+
+    def on_accepted(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Run `action` once the changes are published (bookkeeping that must not happen for
+        a delivery the HRIS will have to send again)."""
+        self._on_accepted.append(action)
+
+    async def accepted(self) -> None:
+        for action in self._on_accepted:
+            await action()
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+
+
+@dataclass(frozen=True)
+class HrisProvider(Generic[P]):
+    """One HRIS scheme: how its deliveries are verified, parsed and normalized.
+
+    `verify` raises VerificationFailed; `parse` and `normalize` raise DeliveryRejected."""
+
+    name: str  # the path segment: /webhooks/hris/{connectionId}/{name}
+    channel: str  # HrisChangeReceived.channel
+    verify: Callable[[bytes, Headers, HrisConnection, datetime], Verified]
+    parse: Callable[[bytes, Headers], P]
+    normalize: Callable[[P, NormalizeContext], Awaitable[list[HrisChange]]]
+    # The connection's extra settings (None: it has none), validated when it is created.
+    settings: type[BaseModel] | None = None
+    # True: Cairn issues the signing secret; False: the provider shows one to store.
+    issues_secret: bool = False
+
+
+def describe_errors(errors: Sequence[Mapping[str, Any]]) -> str:
+    return "; ".join(
+        f"{e['field']}: {e['message']}" if e.get("field") else str(e["message"])
+        for e in errors[:10]
+    )
+
+
+def pydantic_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, Any]]:
+    """[{"field": "data.work_email", "message": ...}] from a provider model's validation."""
+    out = []
+    for error in exc.errors():
+        path = ".".join(str(part) for part in error.get("loc", ()))
+        name = f"{prefix}.{path}" if prefix and path else prefix or path
+        out.append({"field": name or None, "message": error.get("msg", "invalid")})
+    return out
+
+
+def validated_changes(
+    raw: list[dict[str, Any]], provider_fields: Mapping[str, str]
+) -> list[HrisChange]:
+    """Canonical changes from camelCase dicts (absent keys stay absent: merge patches).
+
+    A value the canonical model refuses is reported under the provider's own field name
+    (`provider_fields` maps `employee.email` to e.g. `data.work_email`)."""
+    try:
+        return HrisDelivery.model_validate({"changes": raw}).changes
+    except ValidationError as exc:
+        errors = []
+        for error in exc.errors():
+            canonical = ".".join(str(p) for p in error.get("loc", ())[2:])
+            errors.append(
+                {
+                    "field": provider_fields.get(canonical, canonical or None),
+                    "message": error.get("msg", "invalid"),
+                }
+            )
+        raise InvalidDelivery(errors) from exc
+
+
+def epoch_ms(moment: datetime) -> int:
+    """A sourceVersion from a moment; naive moments are taken as UTC."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return (aware - _EPOCH) // timedelta(milliseconds=1)  # exact: no float rounding
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
