@@ -2,9 +2,11 @@
 
 from typing import Final
 
-from contracts import hris, people
+from contracts import enrollments, hris, matches, people, programs
 from contracts.base import Event
 
 EVENT_TYPES: Final[dict[str, type[Event]]] = {
-    model.event_type: model for module in (hris, people) for model in module.EVENTS
+    model.event_type: model
+    for module in (hris, people, programs, enrollments, matches)
+    for model in module.EVENTS
 }

@@ -34,7 +34,10 @@ def upstreams(settings: GatewaySettings, http: httpx.AsyncClient) -> Upstreams:
             "every internal call with it"
         )
     minter = TokenMinter(settings.service_token_private_key)
-    return Upstreams(profiles=ServiceClient(http, settings.profiles_url, "profiles", minter))
+    return Upstreams(
+        profiles=ServiceClient(http, settings.profiles_url, "profiles", minter),
+        matching=ServiceClient(http, settings.matching_url, "matching", minter),
+    )
 
 
 def http_client(settings: GatewaySettings) -> httpx.AsyncClient:

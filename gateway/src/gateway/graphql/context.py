@@ -14,9 +14,19 @@ from gateway.graphql.errors import BadUserInput, Unavailable
 PersonData = dict[str, Any]
 
 
+class Refused(Exception):
+    """A service refused a mutation's input (4xx); `problem` is its problem+json, which the
+    mutation answers as userErrors."""
+
+    def __init__(self, problem: dict[str, Any]) -> None:
+        super().__init__(str(problem.get("detail") or problem.get("title") or "refused"))
+        self.problem = problem
+
+
 @dataclass
 class Upstreams:
     profiles: ServiceClient
+    matching: ServiceClient
 
 
 @dataclass
@@ -40,6 +50,15 @@ class CairnContext(BaseContext):
             raise Unavailable("profiles is unavailable; retry shortly") from exc
         except UpstreamRejected as exc:
             raise BadUserInput(str(exc)) from exc
+
+    async def profiles_change(self, method: str, path: str, **kwargs: Any) -> Any | None:
+        """Like `profiles`, for mutations: a refusal raises `Refused` with the problem."""
+        try:
+            return await self.upstreams.profiles.call(method, path, self.caller, **kwargs)
+        except UpstreamUnavailable as exc:
+            raise Unavailable("profiles is unavailable; retry shortly") from exc
+        except UpstreamRejected as exc:
+            raise Refused(exc.problem) from exc
 
     def remember(self, person: PersonData) -> PersonData:
         self.person_by_id.prime(person["id"], person)

@@ -9,14 +9,16 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from gateway.graphql.errors import MaskUnexpectedErrors
-from gateway.graphql.people import PeopleQuery
+from gateway.graphql.matching import MatchingMutation, MatchingQuery
+from gateway.graphql.people import PeopleMutation, PeopleQuery
+from gateway.graphql.programs import ProgramsMutation, ProgramsQuery
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
 
-QUERIES: tuple[type, ...] = (PeopleQuery,)
-MUTATIONS: tuple[type, ...] = ()
+QUERIES: tuple[type, ...] = (PeopleQuery, ProgramsQuery, MatchingQuery)
+MUTATIONS: tuple[type, ...] = (PeopleMutation, ProgramsMutation, MatchingMutation)
 
 schema = Schema(
     query=merge_types("Query", QUERIES),

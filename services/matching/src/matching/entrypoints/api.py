@@ -5,13 +5,16 @@ from roster.api import roster_router
 from matching import bootstrap
 from matching.adapters import tables
 from matching.config import MatchingSettings
+from matching.entrypoints.matches import router as matches_router
 
 
 def create_app(settings: MatchingSettings | None = None) -> FastAPI:
     settings = settings or MatchingSettings()
-    process = bootstrap.build(settings, KafkaSettings())
-    return process.create_app(
+    matching = bootstrap.build(settings, KafkaSettings())
+    app = matching.process.create_app(
         title="Cairn matching",
-        routers=[roster_router(tables.roster)],
+        routers=[roster_router(tables.roster), matches_router],
         service_token_public_key=settings.service_token_public_key,
     )
+    app.state.matching = matching
+    return app

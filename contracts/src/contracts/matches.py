@@ -1,0 +1,121 @@
+"""Match events: each carries the whole match (event-carried state transfer), keyed by match
+id; a match run's completion carries its aggregates only (never who was in which group)."""
+
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import AwareDatetime, Field
+
+from contracts import topics
+from contracts.base import ContractModel, Event
+from contracts.programs import ProgramKind
+
+
+class MatchStatus(StrEnum):
+    PROPOSED = "PROPOSED"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    ACTIVE = "ACTIVE"
+    COMPLETED = "COMPLETED"
+    ENDED = "ENDED"
+
+
+class MatchOrigin(StrEnum):
+    RUN = "RUN"  # proposed by a match run
+    SELF_SERVE = "SELF_SERVE"  # the mentee chose the mentor from suggestions
+    REOFFER = "REOFFER"  # the next best, after an earlier proposal expired
+
+
+class MatchReasonSnapshot(ContractModel):
+    criterion: str
+    contribution: float = Field(description="This criterion's share of the score")
+    explanation: str
+
+
+class MatchSnapshot(ContractModel):
+    id: str
+    program_id: str
+    kind: ProgramKind
+    mentor_id: str = Field(description="PEER programs: the first peer")
+    mentee_ids: list[str] = Field(description="One; PEER programs: the other peer")
+    score: float = Field(description="0..1")
+    reasons: list[MatchReasonSnapshot]
+    status: MatchStatus
+    origin: MatchOrigin
+    run_id: str | None = Field(description="The match run that proposed it, if one did")
+    accepted_by: list[str] = Field(description="Ids of the participants who accepted so far")
+    proposed_at: AwareDatetime
+    expires_at: AwareDatetime | None = Field(
+        description="PROPOSED: when the proposal lapses without an answer"
+    )
+    decided_at: AwareDatetime | None = Field(description="When it was accepted or declined")
+    ended_at: AwareDatetime | None
+    reason: str | None = Field(description="Why it was declined or ended, when given")
+    flagged_for_review: bool = Field(
+        description="The org changed under the pair (e.g. one now reports to the other)"
+    )
+    revision: int = Field(description="Grows with every change; replicas keep the newest")
+    updated_at: AwareDatetime
+
+
+class _MatchEvent(Event):
+    topic: ClassVar[str] = topics.MATCHES
+    match: MatchSnapshot
+
+    def partition_key(self) -> str:
+        return self.match.id
+
+
+class MatchProposed(_MatchEvent):
+    event_type: ClassVar[str] = "match.proposed"
+
+
+class MatchAccepted(_MatchEvent):
+    """Every participant accepted (or the program needs no consent for admin matches)."""
+
+    event_type: ClassVar[str] = "match.accepted"
+
+
+class MatchDeclined(_MatchEvent):
+    """A participant declined, or the proposal expired unanswered; the pair is never
+    proposed again."""
+
+    event_type: ClassVar[str] = "match.declined"
+
+
+class MatchEnded(_MatchEvent):
+    event_type: ClassVar[str] = "match.ended"
+
+
+class MatchRunSnapshot(ContractModel):
+    id: str
+    program_id: str
+    dry_run: bool = Field(description="A preview: nothing was proposed to anyone")
+    status: str = Field(description="RUNNING, COMPLETED or FAILED")
+    matched_mentees: int
+    unmatched_mentees: int
+    mean_score: float | None
+    by_group: dict[str, Any] = Field(
+        description="Match rate and mean score per group; groups under the minimum size "
+        "are left out"
+    )
+    started_at: AwareDatetime
+    finished_at: AwareDatetime | None
+
+
+class MatchRunCompleted(Event):
+    topic: ClassVar[str] = topics.MATCHES
+    event_type: ClassVar[str] = "matchrun.completed"
+    run: MatchRunSnapshot
+
+    def partition_key(self) -> str:
+        return self.run.id
+
+
+EVENTS: tuple[type[Event], ...] = (
+    MatchProposed,
+    MatchAccepted,
+    MatchDeclined,
+    MatchEnded,
+    MatchRunCompleted,
+)

@@ -1,0 +1,208 @@
+"""Reading and writing matching's tables within one unit of work, always for one tenant."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from matching.adapters.tables import (
+    KnownEnrollment,
+    KnownProgram,
+    MatchRow,
+    MatchRunPair,
+    MatchRunRow,
+    roster,
+)
+
+OPEN = ("PROPOSED", "ACCEPTED", "ACTIVE")
+# Pairs that went wrong are never proposed again (flagged ones too, whatever their status).
+WENT_WRONG = ("DECLINED", "ENDED")
+
+
+class Replicas:
+    """What matching knows of other services' state."""
+
+    def __init__(self, session: AsyncSession, tenant_id: str) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    async def program(self, program_id: str) -> KnownProgram | None:
+        return await self.session.get(KnownProgram, (self.tenant_id, program_id))
+
+    async def active_enrollments(self, program_id: str) -> Sequence[KnownEnrollment]:
+        rows = await self.session.execute(
+            select(KnownEnrollment)
+            .where(
+                col(KnownEnrollment.tenant_id) == self.tenant_id,
+                col(KnownEnrollment.program_id) == program_id,
+                col(KnownEnrollment.status) == "ACTIVE",
+            )
+            .order_by(col(KnownEnrollment.enrollment_id))
+        )
+        return rows.scalars().all()
+
+    async def people(self) -> dict[str, dict[str, Any]]:
+        """Every person of the tenant (snapshots): the reporting lines need the whole org."""
+        rows = await self.session.execute(
+            select(roster.table.c.person_id, roster.table.c.snapshot).where(
+                roster.table.c.tenant_id == self.tenant_id
+            )
+        )
+        return {r.person_id: r.snapshot for r in rows}
+
+
+class Matches:
+    def __init__(self, session: AsyncSession, tenant_id: str) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    async def get(self, match_id: str, *, lock: bool = False) -> MatchRow | None:
+        stmt = select(MatchRow).where(
+            col(MatchRow.tenant_id) == self.tenant_id,
+            col(MatchRow.id) == match_id,
+        )
+        if lock:
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalars().first()
+
+    def add(self, match: MatchRow) -> None:
+        self.session.add(match)
+
+    async def of_program(self, program_id: str) -> Sequence[MatchRow]:
+        rows = await self.session.execute(
+            select(MatchRow).where(
+                col(MatchRow.tenant_id) == self.tenant_id,
+                col(MatchRow.program_id) == program_id,
+            )
+        )
+        return rows.scalars().all()
+
+    async def page_of_program(
+        self,
+        program_id: str,
+        statuses: Sequence[str],
+        first: int,
+        after: tuple[datetime, str] | None,
+    ) -> tuple[Sequence[MatchRow], int, bool]:
+        """A page in proposal order, the total, and whether more follow."""
+        where = [
+            col(MatchRow.tenant_id) == self.tenant_id,
+            col(MatchRow.program_id) == program_id,
+        ]
+        if statuses:
+            where.append(col(MatchRow.status).in_(statuses))
+        total = (
+            await self.session.execute(select(func.count()).select_from(MatchRow).where(*where))
+        ).scalar_one()
+        stmt = select(MatchRow).where(*where)
+        if after is not None:
+            at, key = after
+            stmt = stmt.where(
+                or_(
+                    col(MatchRow.proposed_at) > at,
+                    and_(col(MatchRow.proposed_at) == at, col(MatchRow.id) > key),
+                )
+            )
+        stmt = stmt.order_by(col(MatchRow.proposed_at), col(MatchRow.id)).limit(first + 1)
+        rows = (await self.session.execute(stmt)).scalars().all()
+        return rows[:first], int(total), len(rows) > first
+
+    async def of_person(self, person_id: str, statuses: Sequence[str] = ()) -> Sequence[MatchRow]:
+        stmt = select(MatchRow).where(
+            col(MatchRow.tenant_id) == self.tenant_id,
+            or_(col(MatchRow.mentor_id) == person_id, col(MatchRow.mentee_id) == person_id),
+        )
+        if statuses:
+            stmt = stmt.where(col(MatchRow.status).in_(statuses))
+        stmt = stmt.order_by(col(MatchRow.proposed_at), col(MatchRow.id))
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def open(self) -> Sequence[MatchRow]:
+        rows = await self.session.execute(
+            select(MatchRow).where(
+                col(MatchRow.tenant_id) == self.tenant_id,
+                col(MatchRow.status).in_(OPEN),
+            )
+        )
+        return rows.scalars().all()
+
+    async def blocked_pairs(self) -> frozenset[tuple[str, str]]:
+        """(mentor, mentee) pairs that went wrong anywhere in the tenant: never again."""
+        rows = await self.session.execute(
+            select(col(MatchRow.mentor_id), col(MatchRow.mentee_id)).where(
+                col(MatchRow.tenant_id) == self.tenant_id,
+                or_(
+                    col(MatchRow.status).in_(WENT_WRONG),
+                    col(MatchRow.flagged_for_review).is_(True),
+                ),
+            )
+        )
+        return frozenset((r.mentor_id, r.mentee_id) for r in rows)
+
+
+def due_for_expiry_query(now: datetime, limit: int) -> Any:
+    """Proposals past their time, across tenants (the expiry worker serves them all)."""
+    return (
+        select(col(MatchRow.tenant_id), col(MatchRow.id))
+        .where(
+            col(MatchRow.status) == "PROPOSED",
+            col(MatchRow.expires_at) <= now,
+        )
+        .order_by(col(MatchRow.expires_at))
+        .limit(limit)
+    )
+
+
+class Runs:
+    def __init__(self, session: AsyncSession, tenant_id: str) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    async def get(self, run_id: str) -> MatchRunRow | None:
+        row = await self.session.get(MatchRunRow, run_id)
+        return row if row is not None and row.tenant_id == self.tenant_id else None
+
+    async def running(self, program_id: str, *, dry_run: bool) -> MatchRunRow | None:
+        rows = await self.session.execute(
+            select(MatchRunRow).where(
+                col(MatchRunRow.tenant_id) == self.tenant_id,
+                col(MatchRunRow.program_id) == program_id,
+                col(MatchRunRow.status) == "RUNNING",
+                col(MatchRunRow.dry_run) == dry_run,
+            )
+        )
+        return rows.scalars().first()
+
+    async def pairs(
+        self, run_id: str, first: int, after: int
+    ) -> tuple[Sequence[MatchRunPair], bool]:
+        rows = await self.session.execute(
+            select(MatchRunPair)
+            .where(col(MatchRunPair.run_id) == run_id, col(MatchRunPair.position) > after)
+            .order_by(col(MatchRunPair.position))
+            .limit(first + 1)
+        )
+        found = rows.scalars().all()
+        return found[:first], len(found) > first
+
+
+async def claim_run(session: AsyncSession, run_id: str, now: datetime) -> bool:
+    """Takes a waiting run for this worker; False when another took it first."""
+    result = await session.execute(
+        update(MatchRunRow)
+        .where(col(MatchRunRow.id) == run_id, col(MatchRunRow.claimed_at).is_(None))
+        .values(claimed_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def waiting_runs_query(limit: int) -> Any:
+    return (
+        select(col(MatchRunRow.id))
+        .where(col(MatchRunRow.status) == "RUNNING", col(MatchRunRow.claimed_at).is_(None))
+        .order_by(col(MatchRunRow.started_at))
+        .limit(limit)
+    )

@@ -1,0 +1,218 @@
+"""The HTTP shapes of matching's internal API (camelCase JSON), and refusals as problem+json."""
+
+from datetime import datetime
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+from runtime.problems import PROBLEM_JSON
+
+from matching.adapters.tables import MatchRow, MatchRunPair, MatchRunRow
+from matching.domain.model import Suggestion
+from matching.service_layer.matches import reasons_json
+from matching.service_layer.refusals import Code, Refused
+
+
+class Shape(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class RunRequest(Shape):
+    dry_run: bool = False
+
+
+class ChoiceRequest(Shape):
+    mentee_id: str = Field(min_length=1, max_length=64)
+    mentor_id: str = Field(min_length=1, max_length=64)
+
+
+class DecisionRequest(Shape):
+    person_id: str | None = Field(default=None, max_length=64)
+    reason: str | None = None
+
+
+class ReasonOut(Shape):
+    criterion: str
+    contribution: float
+    explanation: str
+
+
+class MatchOut(Shape):
+    id: str
+    program_id: str
+    kind: str
+    mentor_id: str
+    mentee_ids: list[str]
+    score: float
+    reasons: list[ReasonOut]
+    status: str
+    origin: str
+    run_id: str | None
+    accepted_by: list[str]
+    proposed_at: datetime
+    expires_at: datetime | None
+    decided_at: datetime | None
+    ended_at: datetime | None
+    reason: str | None
+    flagged_for_review: bool
+    revision: int
+
+    @classmethod
+    def of(cls, row: MatchRow) -> "MatchOut":
+        return cls(
+            id=row.id,
+            program_id=row.program_id,
+            kind=row.kind,
+            mentor_id=row.mentor_id,
+            mentee_ids=[row.mentee_id],
+            score=row.score,
+            reasons=[ReasonOut.model_validate(r) for r in row.reasons],
+            status=row.status,
+            origin=row.origin,
+            run_id=row.run_id,
+            accepted_by=list(row.accepted_by),
+            proposed_at=row.proposed_at,
+            expires_at=row.expires_at,
+            decided_at=row.decided_at,
+            ended_at=row.ended_at,
+            reason=row.reason,
+            flagged_for_review=row.flagged_for_review,
+            revision=row.revision,
+        )
+
+
+class MatchList(Shape):
+    items: list[MatchOut]
+
+
+class MatchEdge(Shape):
+    node: MatchOut
+    cursor: str
+
+
+class MatchPage(Shape):
+    edges: list[MatchEdge]
+    has_next_page: bool
+    total_count: int
+
+
+class RunOut(Shape):
+    id: str
+    program_id: str
+    dry_run: bool
+    status: str
+    matched_mentees: int
+    unmatched_mentees: int
+    mean_score: float | None
+    by_group: dict[str, Any] | None
+    unmatched: list[dict[str, Any]]
+    error: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, run: MatchRunRow) -> "RunOut":
+        done = run.status == "COMPLETED"
+        return cls(
+            id=run.id,
+            program_id=run.program_id,
+            dry_run=run.dry_run,
+            status=run.status,
+            matched_mentees=run.matched_mentees,
+            unmatched_mentees=run.unmatched_mentees,
+            mean_score=run.mean_score,
+            by_group=run.by_group if done else None,
+            unmatched=list(run.unmatched),
+            error=run.error,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+        )
+
+
+class PairOut(Shape):
+    mentor_id: str
+    mentee_ids: list[str]
+    score: float
+    reasons: list[ReasonOut]
+    cursor: str
+
+    @classmethod
+    def of(cls, pair: MatchRunPair) -> "PairOut":
+        return cls(
+            mentor_id=pair.mentor_id,
+            mentee_ids=list(pair.mentee_ids),
+            score=pair.score,
+            reasons=[ReasonOut.model_validate(r) for r in pair.reasons],
+            cursor=str(pair.position),
+        )
+
+
+class PairPage(Shape):
+    items: list[PairOut]
+    has_next_page: bool
+
+
+class SuggestionOut(Shape):
+    mentor_id: str
+    score: float
+    rank_score: float
+    reasons: list[ReasonOut]
+
+    @classmethod
+    def of(cls, s: Suggestion) -> "SuggestionOut":
+        return cls(
+            mentor_id=s.mentor_id,
+            score=round(s.score, 4),
+            rank_score=s.rank_score,
+            reasons=[ReasonOut.model_validate(r) for r in reasons_json(s.reasons)],
+        )
+
+
+class SuggestionList(Shape):
+    items: list[SuggestionOut]
+
+
+class CohortOut(Shape):
+    """What matching knows of a program's pool (to see the replicas caught up)."""
+
+    program_id: str
+    status: str
+    mentors: int
+    mentees: int
+    unknown_people: int
+
+
+_STATUS = {
+    Code.INVALID: 422,
+    Code.NOT_FOUND: 404,
+    Code.CONFLICT: 409,
+    Code.NOT_ALLOWED_IN_STATE: 409,
+    Code.CAPACITY_REACHED: 409,
+    Code.INELIGIBLE: 422,
+}
+_TITLE = {
+    Code.INVALID: "Invalid request",
+    Code.NOT_FOUND: "Not Found",
+    Code.CONFLICT: "Conflict",
+    Code.NOT_ALLOWED_IN_STATE: "Not allowed in this state",
+    Code.CAPACITY_REACHED: "Capacity reached",
+    Code.INELIGIBLE: "Not eligible",
+}
+
+
+def refusal(refused: Refused) -> JSONResponse:
+    """RFC 9457 problem+json naming the field, with the extension member `code` (the
+    gateway's userError code). NOT_FOUND of an id in the body is a 422, of the path a 404."""
+    status = _STATUS[refused.code]
+    if refused.code is Code.NOT_FOUND and refused.field is not None:
+        status = 422
+    body = {
+        "type": "about:blank",
+        "title": _TITLE[refused.code],
+        "status": status,
+        "detail": f"{refused.field}: {refused.message}" if refused.field else refused.message,
+        "errors": [{"field": refused.field, "message": refused.message}],
+        "code": refused.code.value,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)

@@ -1,0 +1,132 @@
+"""Self-serve: a mentee's ranked shortlist (popular mentors damped by the requests already
+waiting for them), choosing one of them, and offering the next best when a proposal lapses."""
+
+from datetime import datetime, timedelta
+
+from contracts.matches import MatchOrigin
+from messaging.outbox import UnitOfWork
+
+from matching.adapters.tables import MatchRow
+from matching.domain.model import ProgramKind, Suggestion
+from matching.domain.rules import why_not
+from matching.domain.suggestions import suggest_mentors
+from matching.service_layer.cohorts import Cohort
+from matching.service_layer.matches import propose
+from matching.service_layer.pools import MATCHABLE, known_program, load_cohort
+from matching.service_layer.refusals import Code, Refused
+
+MAX_SUGGESTIONS = 20
+
+
+async def _cohort(uow: UnitOfWork, tenant_id: str, program_id: str) -> tuple[Cohort, str]:
+    program = await known_program(uow, tenant_id, program_id)
+    if program.status not in MATCHABLE:
+        raise Refused(
+            Code.NOT_ALLOWED_IN_STATE, "programId", f"a {program.status} program is not matched"
+        )
+    cohort = await load_cohort(uow, tenant_id, program)
+    if cohort.rules.policy.kind is ProgramKind.PEER:
+        raise Refused(Code.INVALID, "programId", "a PEER program pairs peers; it has no mentors")
+    return cohort, program.kind
+
+
+def _suggestions(cohort: Cohort, mentee_id: str, limit: int) -> tuple[Suggestion, ...]:
+    mentee = cohort.mentee(mentee_id)
+    if mentee is None:
+        return ()
+    return suggest_mentors(
+        mentee,
+        cohort.mentors,
+        cohort.rules.policy,
+        blocked_pairs=cohort.blocked_pairs,
+        limit=limit,
+        reference_day=cohort.rules.reference_day,
+    )
+
+
+async def suggest(
+    uow: UnitOfWork, tenant_id: str, program_id: str, mentee_id: str, limit: int
+) -> tuple[Suggestion, ...]:
+    """Up to `limit` mentors for the mentee, best first; empty when the mentee is not
+    enrolled, already holds every match they want, or nobody fits the rules."""
+    if not 1 <= limit <= MAX_SUGGESTIONS:
+        raise Refused(Code.INVALID, "first", f"between 1 and {MAX_SUGGESTIONS}")
+    cohort, _ = await _cohort(uow, tenant_id, program_id)
+    return _suggestions(cohort, mentee_id, limit)
+
+
+async def choose(
+    uow: UnitOfWork,
+    tenant_id: str,
+    program_id: str,
+    mentee_id: str,
+    mentor_id: str,
+    *,
+    now: datetime,
+    expires_after: timedelta,
+) -> MatchRow:
+    """The mentee asks this mentor: a PROPOSED match, if the hard rules allow the pair."""
+    cohort, kind = await _cohort(uow, tenant_id, program_id)
+    mentee = cohort.mentee(mentee_id)
+    if mentee is None:
+        raise Refused(
+            Code.INELIGIBLE,
+            "menteeId",
+            "not an enrolled mentee of this program waiting for a match",
+        )
+    mentor = cohort.mentor(mentor_id)
+    if mentor is None:
+        raise Refused(Code.INELIGIBLE, "mentorId", "not an enrolled mentor of this program")
+    if mentor.capacity <= 0:
+        raise Refused(Code.CAPACITY_REACHED, "mentorId", "this mentor has no open place")
+    broken = why_not(mentee, mentor, cohort.rules.policy, cohort.blocked_pairs)
+    if broken:
+        raise Refused(Code.INELIGIBLE, "mentorId", "; ".join(broken))
+    ranked = _suggestions(cohort, mentee_id, len(cohort.mentors) or 1)
+    found = next((s for s in ranked if s.mentor_id == mentor_id), None)
+    return await propose(
+        uow,
+        tenant_id,
+        program_id=program_id,
+        kind=kind,
+        mentor_id=mentor_id,
+        mentee_id=mentee_id,
+        score=found.score if found else 0.0,
+        reasons=found.reasons if found else (),
+        origin=MatchOrigin.SELF_SERVE,
+        now=now,
+        expires_after=expires_after,
+    )
+
+
+async def offer_next_best(
+    uow: UnitOfWork,
+    tenant_id: str,
+    program_id: str,
+    mentee_id: str,
+    *,
+    now: datetime,
+    expires_after: timedelta,
+) -> MatchRow | None:
+    """The best mentor still allowed for the mentee, proposed (REOFFER); None when there is
+    none, the mentee needs no more, or the program is not matched any more."""
+    try:
+        cohort, kind = await _cohort(uow, tenant_id, program_id)
+    except Refused:
+        return None
+    best = _suggestions(cohort, mentee_id, 1)
+    if not best:
+        return None
+    return await propose(
+        uow,
+        tenant_id,
+        program_id=program_id,
+        kind=kind,
+        mentor_id=best[0].mentor_id,
+        mentee_id=mentee_id,
+        score=best[0].score,
+        reasons=best[0].reasons,
+        origin=MatchOrigin.REOFFER,
+        now=now,
+        expires_after=expires_after,
+    )

@@ -1,0 +1,77 @@
+"""The background loops of the matching process (`ServiceProcess(workers=[...])`): match runs
+taken from the database and solved in the process pool, and lapsing unanswered proposals."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Executor
+from typing import Any
+
+from messaging.outbox import utcnow
+from runtime.process import ServiceProcess
+
+from matching.adapters.repository import waiting_runs_query
+from matching.domain.model import CohortProblem, CohortSolution
+from matching.domain.optimizer import solve_cohort
+from matching.service_layer.expiry import expire_due
+from matching.service_layer.runs import RunSettings, Solver, execute_run, take_run
+
+log = logging.getLogger(__name__)
+
+Worker = Callable[[ServiceProcess], Coroutine[Any, Any, None]]
+
+
+def pool_solver(pool: Executor) -> Solver:
+    async def solve(problem: CohortProblem) -> CohortSolution:
+        return await asyncio.get_running_loop().run_in_executor(pool, solve_cohort, problem)
+
+    return solve
+
+
+def run_worker(solve: Solver, settings: RunSettings, poll_s: float, wake: asyncio.Event) -> Worker:
+    """Takes waiting runs (any tenant) one at a time; woken at once when a run is asked for."""
+
+    async def run(process: ServiceProcess) -> None:
+        while True:
+            wake.clear()  # before looking: a run asked for meanwhile wakes the next wait
+            try:
+                async with process.uow() as uow:
+                    waiting = (await uow.session.execute(waiting_runs_query(10))).scalars().all()
+                for run_id in waiting:
+                    tenant_id = await take_run(process.uow, run_id)
+                    if tenant_id is not None:
+                        await execute_run(process.uow, tenant_id, run_id, solve, settings)
+            except Exception:
+                log.exception("taking match runs failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=poll_s)
+
+    return run
+
+
+def expiry_worker(settings: RunSettings, poll_s: float) -> Worker:
+    async def run(process: ServiceProcess) -> None:
+        while True:
+            try:
+                lapsed = await expire_due(process.uow, utcnow(), settings.proposal_ttl)
+                if lapsed:
+                    log.info("%d proposal(s) lapsed", lapsed)
+            except Exception:
+                log.exception("lapsing proposals failed; trying again")
+            await asyncio.sleep(poll_s)
+
+    return run
+
+
+def pool_keeper(pool: Executor) -> Worker:
+    """Holds the solver pool for the life of the process; the lifespan's cancellation of
+    the workers shuts it down."""
+
+    async def run(_: ServiceProcess) -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    return run
