@@ -36,7 +36,7 @@ lint: setup
 	$(BIN)/mypy
 
 bench: setup
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 contracts: setup
 	$(BIN)/python -m contracts.export

@@ -168,5 +168,11 @@ def run(samples: int = 50) -> dict[str, Any]:
     return results
 
 
+def main(argv: list[str]) -> int:
+    """`python -m bench webhook_latency [samples]` (default 50)."""
+    run(int(argv[0]) if argv else 50)
+    return 0
+
+
 if __name__ == "__main__":
-    run(int(sys.argv[1]) if len(sys.argv) > 1 else 50)
+    sys.exit(main(sys.argv[1:]))

@@ -223,6 +223,11 @@ ORG: list[tuple[str, str, str, str, int, str | None, str, list[str]]] = [
 ]
 
 
+def _email(given: str, family: str) -> str:
+    family = family.replace(" ", "").replace("'", "")
+    return f"{given}.{family}@northwind-demo.com".lower()
+
+
 def changes() -> list[dict[str, Any]]:
     out = []
     for external_id, name, title, department, level, manager, zone, languages in ORG:
@@ -235,8 +240,7 @@ def changes() -> list[dict[str, Any]]:
                 "sourceVersion": 1,
                 "employee": {
                     "externalId": external_id,
-                    "email": f"{given.lower()}.{family.lower().replace(' ', '').replace(chr(39), '')}"
-                    "@northwind-demo.com",
+                    "email": _email(given, family),
                     "givenName": given,
                     "familyName": family,
                     "displayName": name,

@@ -23,8 +23,7 @@ def alembic_config(migrations_dir: Path, url: str) -> Config:
 
 def upgrade(migrations_dir: Path, url: str) -> None:
     """Brings the database to the newest revision (blocking: call it off the event loop)."""
-    # "heads": branches made in parallel apply together until a merge revision joins them.
-    command.upgrade(alembic_config(migrations_dir, url), "heads")
+    command.upgrade(alembic_config(migrations_dir, url), "head")
 
 
 async def upgrade_async(migrations_dir: Path, url: str) -> None:
