@@ -281,3 +281,31 @@ async def test_rejected_merge_deliveries_name_the_problem_and_publish_nothing(
     subjects = await published_subjects(system, tenant["tenantId"])
     assert accepted in subjects
     assert not subjects & set(rejected), subjects & set(rejected)
+
+
+async def test_a_leaver_merge_reports_active_again_is_rehired(system: RunningSystem) -> None:
+    tenant = system.create_tenant("Merge Rehires")
+    key = "merge-org-key-" + uuid.uuid4().hex
+    connection = connect(system, tenant["tenantId"], "merge", "--secret", key)
+    run = uuid.uuid4().hex[:6]
+    ada = f"R-{run}"
+    steps = [
+        ("Employee.added", "2026-11-01T09:00:00Z", "ACTIVE"),
+        ("Employee.changed", "2026-11-02T09:00:00Z", "INACTIVE"),
+        ("Employee.changed", "2026-11-03T09:00:00Z", "ACTIVE"),
+    ]
+    statuses = []
+    for event, modified, status in steps:
+        body = delivery(event, employee(f"m-{run}", ada, modified, name="Ada Obi", status=status))
+        assert (
+            await post(system, connection["hrisConnectionId"], body, key=key)
+        ).status_code == 202
+
+        async def settled(
+            expected: str = "TERMINATED" if status == "INACTIVE" else "ACTIVE",
+        ) -> Any:
+            found = await person(system, tenant["apiKey"], ada)
+            return found if found and found["status"] == expected else None
+
+        statuses.append((await eventually(settled))["status"])
+    assert statuses == ["ACTIVE", "TERMINATED", "ACTIVE"]

@@ -312,7 +312,8 @@ def test_empty_values_clear_but_email_and_name_are_never_cleared() -> None:
 @pytest.mark.parametrize(
     ("kind", "record", "expected"),
     [
-        ("employee.updated", ADA, HrisChangeType.UPDATED),
+        ("employee.updated", ADA, HrisChangeType.REHIRED),  # Active: active as of now
+        ("employee.updated", {**ADA, "status": None}, HrisChangeType.UPDATED),
         ("employee.updated", {**ADA, "status": "Inactive"}, HrisChangeType.TERMINATED),
         ("employee.created", {**ADA, "status": "Inactive"}, HrisChangeType.TERMINATED),
         ("employee.updated", None, HrisChangeType.TERMINATED),  # BambooHR answered 404

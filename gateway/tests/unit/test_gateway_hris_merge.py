@@ -209,7 +209,7 @@ def test_a_changed_employee_from_the_docs_becomes_a_full_update() -> None:
     change = change_of(delivery(), {EMPLOYEE["manager"]: MANAGER_HRIS_ID}, delivery_id="abc")
     assert change == {
         "id": "merge:abc",
-        "type": "employee.updated",
+        "type": "employee.rehired",  # ACTIVE in the whole record: active as of this version
         "effectiveAt": "2021-10-16T00:00:00+00:00",
         "sourceVersion": epoch_ms(datetime(2021, 10, 16, tzinfo=UTC)),
         "employee": {
@@ -224,7 +224,7 @@ def test_a_changed_employee_from_the_docs_becomes_a_full_update() -> None:
     }
     # Title, department and location came as ids: nothing is said about them.
     [validated] = validated_changes([change], {})
-    assert validated.type is HrisChangeType.UPDATED
+    assert validated.type is HrisChangeType.REHIRED
     assert validated.source_version == 1634342400000
     assert "title" not in validated.employee.model_fields_set
 
@@ -239,7 +239,9 @@ def test_a_manager_not_learned_yet_is_left_out_and_no_manager_clears_it() -> Non
     [
         ("Employee.added", {}, HrisChangeType.HIRED),
         ("Employee.added", {"employment_status": "PENDING"}, HrisChangeType.HIRED),
-        ("Employee.changed", {}, HrisChangeType.UPDATED),
+        ("Employee.changed", {}, HrisChangeType.REHIRED),  # the docs' example is ACTIVE
+        ("Employee.changed", {"employment_status": "PENDING"}, HrisChangeType.UPDATED),
+        ("Employee.changed", {"employment_status": None}, HrisChangeType.UPDATED),
         ("Employee.changed", {"employment_status": "INACTIVE"}, HrisChangeType.TERMINATED),
         ("Employee.changed", {"remote_was_deleted": True}, HrisChangeType.TERMINATED),
         ("Employee.removed", {}, HrisChangeType.TERMINATED),

@@ -19,7 +19,8 @@ itself is fetched from BambooHR's API.
 - The diff: the fetched record goes out whole as one change; profiles keeps per field the
   version that set it and changes only what differs (a record equal to ours changes nothing).
 - Types: `deleted`, status Inactive, or a 404 from BambooHR → terminated; `created` → hired;
-  `updated` → updated (so, as for Merge, Inactive → Active again is not a rehire here).
+  `updated` → updated, or rehired when the fetched status is Active (the fetched record is the
+  whole state; as for Merge, this ends an older termination and changes nothing otherwise).
   A failed fetch is a 503, so BambooHR retries.
 - JSON only; the legacy form-encoded format gets a 415.
 """
@@ -249,8 +250,11 @@ def employee_change(
     if record is None:
         change_type = HrisChangeType.TERMINATED
     else:
-        if (_text(record.get("status")) or "").lower() == "inactive":
+        status = (_text(record.get("status")) or "").lower()
+        if status == "inactive":
             change_type = HrisChangeType.TERMINATED
+        elif status == "active" and change_type is HrisChangeType.UPDATED:
+            change_type = HrisChangeType.REHIRED
         employee.update(employee_fields(record))
     return {
         "id": f"bamboohr:{employee_id}:{version}:{delivery_id[:16]}",

@@ -15,12 +15,12 @@ each carrying the full Employee record inline (`{hook, linked_account, data}`).
   learns from deliveries (`identities`); a manager not learned yet is linked by a later change
   at the version that named it, so the result does not depend on delivery order.
 - Types: `removed`, `remote_was_deleted` or INACTIVE → terminated; `added` → hired;
-  `changed` → updated. The record is whole, so every mapped field is sent (null clears);
+  `changed` → updated, or rehired when the record says ACTIVE: the record is the whole state,
+  so "ACTIVE as of this version" is part of it (profiles keeps a version per field, status
+  included, so this ends an older termination and changes nothing for someone already
+  active). The record is whole, so every mapped field is sent (null clears);
   title and department only when `employments` / `groups` come expanded (ids alone say
   nothing), email and name only when present (they cannot be cleared).
-- Known gap: `employee.updated` carries no status, so an employee Merge turns ACTIVE again
-  with `changed` stays terminated here; the canonical model would need a status on updates
-  (or Merge a rehire event) to tell a rehire apart.
 """
 
 import base64
@@ -269,7 +269,10 @@ def change_type_of(delivery: MergeDelivery) -> HrisChangeType:
     employee = delivery.data
     if employee.remote_was_deleted or employee.employment_status == "INACTIVE":
         return HrisChangeType.TERMINATED
-    return EVENTS[delivery.hook.event]
+    change_type = EVENTS[delivery.hook.event]
+    if change_type is HrisChangeType.UPDATED and employee.employment_status == "ACTIVE":
+        return HrisChangeType.REHIRED  # the whole state says active: a rehire if it was not
+    return change_type
 
 
 def effective_at(employee: MergeEmployee, change_type: HrisChangeType) -> datetime:
