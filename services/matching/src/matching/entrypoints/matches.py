@@ -29,7 +29,6 @@ from matching.entrypoints.schemas import (
     RunRequest,
     SuggestionList,
     SuggestionOut,
-    refusal,
 )
 from matching.service_layer import matches as lifecycle
 from matching.service_layer.pools import known_program, load_cohort
@@ -91,16 +90,13 @@ def _after(cursor: str | None) -> tuple[datetime, str] | None:
 async def run_matching(
     program_id: str, body: RunRequest, caller: CallerDep, request: Request
 ) -> RunOut | JSONResponse:
-    try:
-        run = await _transact(
-            request,
-            lambda uow: start_run(
-                uow, caller.tenant_id, program_id, dry_run=body.dry_run, now=utcnow()
-            ),
-            write=True,
-        )
-    except Refused as refused:
-        return refusal(refused)
+    run = await _transact(
+        request,
+        lambda uow: start_run(
+            uow, caller.tenant_id, program_id, dry_run=body.dry_run, now=utcnow()
+        ),
+        write=True,
+    )
     _matching(request).runs_waiting.set()
     return RunOut.of(run)
 
@@ -113,10 +109,7 @@ async def match_run(run_id: str, caller: CallerDep, request: Request) -> RunOut 
             raise not_found("match run")
         return RunOut.of(run)
 
-    try:
-        return await _transact(request, get, write=False)
-    except Refused as refused:
-        return refusal(refused)
+    return await _transact(request, get, write=False)
 
 
 @router.get("/runs/{run_id}/pairs", response_model=PairPage)
@@ -136,10 +129,7 @@ async def run_pairs(
         pairs, more = await runs.pairs(run_id, _page_size(first), int(after or 0))
         return PairPage(items=[PairOut.of(p) for p in pairs], has_next_page=more)
 
-    try:
-        return await _transact(request, get, write=False)
-    except Refused as refused:
-        return refusal(refused)
+    return await _transact(request, get, write=False)
 
 
 @router.get("/programs/{program_id}/cohort", response_model=CohortOut)
@@ -155,10 +145,7 @@ async def cohort(program_id: str, caller: CallerDep, request: Request) -> Cohort
             unknown_people=len(pool.unknown_people),
         )
 
-    try:
-        return await _transact(request, get, write=False)
-    except Refused as refused:
-        return refusal(refused)
+    return await _transact(request, get, write=False)
 
 
 @router.get("/programs/{program_id}/matches", response_model=MatchPage)
@@ -183,10 +170,7 @@ async def program_matches(
             total_count=total,
         )
 
-    try:
-        return await _transact(request, get, write=False)
-    except Refused as refused:
-        return refusal(refused)
+    return await _transact(request, get, write=False)
 
 
 @router.get("/people/{person_id}/matches", response_model=MatchList)
@@ -200,10 +184,7 @@ async def person_matches(
         rows = await Matches(uow.session, caller.tenant_id).of_person(person_id, _statuses(status))
         return MatchList(items=[MatchOut.of(r) for r in rows])
 
-    try:
-        return await _transact(request, get, write=False)
-    except Refused as refused:
-        return refusal(refused)
+    return await _transact(request, get, write=False)
 
 
 @router.get("/matches/{match_id}", response_model=MatchOut)
@@ -214,10 +195,7 @@ async def match(match_id: str, caller: CallerDep, request: Request) -> MatchOut 
             raise not_found("match")
         return MatchOut.of(row)
 
-    try:
-        return await _transact(request, get, write=False)
-    except Refused as refused:
-        return refusal(refused)
+    return await _transact(request, get, write=False)
 
 
 @router.get("/programs/{program_id}/suggestions", response_model=SuggestionList)
@@ -228,14 +206,11 @@ async def suggestions(
     mentee_id: Annotated[str, Query(alias="menteeId", min_length=1)],
     first: int = 5,
 ) -> SuggestionList | JSONResponse:
-    try:
-        found = await _transact(
-            request,
-            lambda uow: suggest(uow, caller.tenant_id, program_id, mentee_id, first),
-            write=False,
-        )
-    except Refused as refused:
-        return refusal(refused)
+    found = await _transact(
+        request,
+        lambda uow: suggest(uow, caller.tenant_id, program_id, mentee_id, first),
+        write=False,
+    )
     return SuggestionList(items=[SuggestionOut.of(s) for s in found])
 
 
@@ -244,22 +219,19 @@ async def choose_mentor(
     program_id: str, body: ChoiceRequest, caller: CallerDep, request: Request
 ) -> MatchOut | JSONResponse:
     ttl = _matching(request).run_settings.proposal_ttl
-    try:
-        row = await _transact(
-            request,
-            lambda uow: choose(
-                uow,
-                caller.tenant_id,
-                program_id,
-                body.mentee_id,
-                body.mentor_id,
-                now=utcnow(),
-                expires_after=ttl,
-            ),
-            write=True,
-        )
-    except Refused as refused:
-        return refusal(refused)
+    row = await _transact(
+        request,
+        lambda uow: choose(
+            uow,
+            caller.tenant_id,
+            program_id,
+            body.mentee_id,
+            body.mentor_id,
+            now=utcnow(),
+            expires_after=ttl,
+        ),
+        write=True,
+    )
     return MatchOut.of(row)
 
 
@@ -300,7 +272,4 @@ async def end(
 async def _decide(
     request: Request, use_case: Callable[[UnitOfWork], Awaitable[MatchRow]]
 ) -> MatchOut | JSONResponse:
-    try:
-        return MatchOut.of(await _transact(request, use_case, write=True))
-    except Refused as refused:
-        return refusal(refused)
+    return MatchOut.of(await _transact(request, use_case, write=True))
