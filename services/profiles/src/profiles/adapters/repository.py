@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from contracts.hris import HrisChange
 from sqlalchemy import CTE, Integer, and_, delete, func, literal, or_, tuple_
@@ -96,28 +96,15 @@ class PeopleRepository:
             query = query.where(Person.department == department)
         if manager_external_id:
             query = query.where(Person.manager_external_id == manager_external_id)
-        total = (await self._session.exec(select(func.count()).select_from(query.subquery()))).one()
-        if after:
-            name, last_id = _decode_cursor(after)
-            query = query.where(
-                or_(
-                    col(Person.display_name) > name,
-                    and_(col(Person.display_name) == name, col(Person.id) > last_id),
-                )
-            )
-        rows = list(
-            (
-                await self._session.exec(
-                    query.order_by(col(Person.display_name), col(Person.id)).limit(first + 1)
-                )
-            ).all()
+        key = _decode_cursor(after) if after else None
+        items, total, more = await keyset_page(
+            self._session, query, (col(Person.display_name), col(Person.id)), first, key
         )
-        items = rows[:first]
         return Page(
             items=items,
             cursors=[_encode_cursor(p) for p in items],
-            total_count=int(total),
-            has_more=len(rows) > first,
+            total_count=total,
+            has_more=more,
         )
 
     def add(self, person: Person) -> None:
@@ -326,6 +313,26 @@ class HeldChanges:
             .order_by(col(HeldChange.effective_at), col(HeldChange.source_version))
         )
         return list(result.all())
+
+
+T = TypeVar("T")
+
+
+async def keyset_page(
+    session: AsyncSession,
+    query: SelectOfScalar[T],
+    order: tuple[Any, Any],
+    first: int,
+    after: tuple[Any, Any] | None,
+) -> tuple[list[T], int, bool]:
+    """One page of `query` ordered by (sort column, unique id), starting after the key a cursor
+    held: (items, total count of the whole query, whether more follow)."""
+    total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    sort, unique = order
+    if after is not None:
+        query = query.where(or_(sort > after[0], and_(sort == after[0], unique > after[1])))
+    rows = list((await session.exec(query.order_by(sort, unique).limit(first + 1))).all())
+    return rows[:first], int(total), len(rows) > first
 
 
 def encode_cursor(*key: Any) -> str:

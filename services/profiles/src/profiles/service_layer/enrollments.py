@@ -2,8 +2,6 @@
 enrollments. Each runs inside the caller's unit of work (the caller commits) and writes its
 events to the outbox in the same transaction."""
 
-import base64
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,12 +17,17 @@ from contracts.enrollments import (
 from contracts.people import PersonStatus
 from contracts.programs import ParticipantRole, ProgramKind, ProgramStatus
 from messaging.outbox import UnitOfWork, utcnow
-from sqlalchemy import and_, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from profiles.adapters.program_tables import Enrollment, Program
-from profiles.adapters.repository import PeopleRepository
+from profiles.adapters.repository import (
+    InvalidCursor,
+    PeopleRepository,
+    decode_cursor,
+    encode_cursor,
+    keyset_page,
+)
 from profiles.domain.enrollments import (
     Candidate,
     EnrollmentTerms,
@@ -248,48 +251,31 @@ async def enrollment_page(
         query = query.where(Enrollment.role == role.value)
     if status is not None:
         query = query.where(Enrollment.status == status.value)
-    total = (await uow.session.exec(select(func.count()).select_from(query.subquery()))).one()
-    if after:
-        created_at, last_id = _decode_cursor(after)
-        query = query.where(
-            or_(
-                col(Enrollment.created_at) > created_at,
-                and_(col(Enrollment.created_at) == created_at, col(Enrollment.id) > last_id),
-            )
-        )
-    rows = list(
-        (
-            await uow.session.exec(
-                query.order_by(col(Enrollment.created_at), col(Enrollment.id)).limit(first + 1)
-            )
-        ).all()
+    key = _decode_cursor(after) if after else None
+    items, total, more = await keyset_page(
+        uow.session, query, (col(Enrollment.created_at), col(Enrollment.id)), first, key
     )
-    items = rows[:first]
     return EnrollmentPage(
         items=items,
         cursors=[_encode_cursor(e) for e in items],
-        total_count=int(total),
-        has_more=len(rows) > first,
+        total_count=total,
+        has_more=more,
     )
 
 
 def _encode_cursor(enrollment: Enrollment) -> str:
-    raw = json.dumps([enrollment.created_at.isoformat(), enrollment.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_cursor(enrollment.created_at.isoformat(), enrollment.id)
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        moment, last_id = json.loads(raw)
-        if not isinstance(moment, str) or not isinstance(last_id, str):
-            raise ValueError
+        moment, last_id = decode_cursor(cursor, str, str)
         created_at = datetime.fromisoformat(moment)
         if created_at.tzinfo is None:
             raise ValueError
-    except (ValueError, TypeError) as exc:
+    except (InvalidCursor, ValueError) as exc:
         raise Refused.one(Code.INVALID, "after", "is not a cursor this API issued") from exc
-    return created_at, last_id
+    return created_at, str(last_id)
 
 
 # --- snapshots ---------------------------------------------------------------------------------
