@@ -2,11 +2,11 @@
 
 from typing import Final
 
-from contracts import enrollments, hris, matches, people, programs
+from contracts import enrollments, feedback, hris, matches, people, programs, sessions
 from contracts.base import Event
 
 EVENT_TYPES: Final[dict[str, type[Event]]] = {
     model.event_type: model
-    for module in (hris, people, programs, enrollments, matches)
+    for module in (hris, people, programs, enrollments, matches, sessions, feedback)
     for model in module.EVENTS
 }

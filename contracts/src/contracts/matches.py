@@ -54,6 +54,10 @@ class MatchSnapshot(ContractModel):
     flagged_for_review: bool = Field(
         description="The org changed under the pair (e.g. one now reports to the other)"
     )
+    sessions_completed: int = Field(default=0, description="Sessions held so far")
+    last_session_at: AwareDatetime | None = Field(
+        default=None, description="When the latest held session ended"
+    )
     revision: int = Field(description="Grows with every change; replicas keep the newest")
     updated_at: AwareDatetime
 
@@ -83,8 +87,30 @@ class MatchDeclined(_MatchEvent):
     event_type: ClassVar[str] = "match.declined"
 
 
+class MatchActivated(_MatchEvent):
+    """ACCEPTED → ACTIVE: the pair held its first session."""
+
+    event_type: ClassVar[str] = "match.activated"
+
+
+class MatchCompleted(_MatchEvent):
+    """ACTIVE → COMPLETED: the plan's last session was held, or the program closed."""
+
+    event_type: ClassVar[str] = "match.completed"
+
+
 class MatchEnded(_MatchEvent):
+    """An open match ended early, with a reason (a participant, an admin, a leaver, a
+    participant's flag); the pair is never proposed again."""
+
     event_type: ClassVar[str] = "match.ended"
+
+
+class MatchReviewFlagged(_MatchEvent):
+    """The org changed under an open match (e.g. one of the pair now reports to the other):
+    an admin should review it; the pair is not proposed again."""
+
+    event_type: ClassVar[str] = "match.review_flagged"
 
 
 class MatchRunSnapshot(ContractModel):
@@ -101,6 +127,7 @@ class MatchRunSnapshot(ContractModel):
     )
     started_at: AwareDatetime
     finished_at: AwareDatetime | None
+    error: str | None = Field(default=None, description="FAILED: what went wrong")
 
 
 class MatchRunCompleted(Event):
@@ -116,6 +143,9 @@ EVENTS: tuple[type[Event], ...] = (
     MatchProposed,
     MatchAccepted,
     MatchDeclined,
+    MatchActivated,
+    MatchCompleted,
     MatchEnded,
+    MatchReviewFlagged,
     MatchRunCompleted,
 )
