@@ -1,6 +1,7 @@
 """Matching end to end: people through the signed HRIS webhook, a program and enrollments
 through GraphQL, then a dry run (a preview: nothing proposed), a run (matches PROPOSED), both
-sides accepting, and ending — with the match.* events on the real broker."""
+sides accepting, and ending — with the match.* events on the real broker. Sessions held (as
+the sessions service publishes them) then carry a match to ACTIVE and COMPLETED."""
 
 import json
 import uuid
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord
+from contracts.sessions import SessionCompleted
 from devstack.pytest_plugin import RunningSystem, eventually
 from gateway.graphql.ids import decode_id, encode_id
 from messaging.testing import read_topic
@@ -286,3 +288,55 @@ async def test_enroll_preview_run_accept_and_end(system: RunningSystem) -> None:
     assert seen_from_mentor["person"]["matches"] == [
         {"id": first, "reason": "the mentee changed roles"}
     ]
+
+    # The other pair accepts and meets: sessions held (published as the sessions service
+    # does) make the match ACTIVE, and the plan's last one COMPLETED.
+    second = encode_id("Match", match_ids[1])
+    pair = (
+        await ok(
+            system,
+            key,
+            f"query($id: ID!) {{ match(id: $id) {{ {MATCH_FIELDS} }} }}",
+            {"id": second},
+        )
+    )["match"]
+    for who in (pair["mentees"][0]["id"], pair["mentor"]["id"]):
+        await decide(system, key, "acceptMatch", {"matchId": second, "personId": who})
+
+    async def status_of(wanted: str) -> Any:
+        query = "query($id: ID!) { match(id: $id) { status sessionsCompleted } }"
+        found = (await ok(system, key, query, {"id": second}))["match"]
+        return found if found["status"] == wanted else None
+
+    for number, final, status in ((1, False, "ACTIVE"), (2, True, "COMPLETED")):
+        await system.publish(
+            tenant["tenantId"],
+            SessionCompleted.model_validate(
+                {
+                    "session": {
+                        "id": f"se_{number}_{match_ids[1]}",
+                        "programId": raw_program,
+                        "matchIds": [match_ids[1]],
+                        "hostId": decode_id("Person", pair["mentor"]["id"]),
+                        "attendeeIds": [],
+                        "startsAt": f"2027-0{number}-04T09:00:00Z",
+                        "endsAt": f"2027-0{number}-04T09:45:00Z",
+                        "status": "COMPLETED",
+                        "final": final,
+                        "revision": 2,
+                        "updatedAt": "2027-02-01T10:00:00Z",
+                    },
+                    "completedAt": "2027-02-01T10:00:00Z",
+                }
+            ),
+        )
+        reached = await eventually(partial(status_of, status), timeout_s=30)
+        assert reached == {"status": status, "sessionsCompleted": number}
+    progress = {("match.activated", match_ids[1]), ("match.completed", match_ids[1])}
+    records = await read_topic(
+        system.bootstrap_servers,
+        "cairn.matching.matches",
+        until=lambda rs: progress <= seen(rs),
+        timeout_s=30,
+    )
+    assert progress <= seen(records)

@@ -139,6 +139,15 @@ class Match:
     def flagged_for_review(self) -> bool:
         return bool(self.data["flaggedForReview"])
 
+    @strawberry.field(description="Sessions held so far; the first makes the match ACTIVE")
+    def sessions_completed(self) -> int:
+        return int(self.data.get("sessionsCompleted") or 0)
+
+    @strawberry.field(description="When the latest held session ended")
+    def last_session_at(self) -> datetime | None:
+        value = self.data.get("lastSessionAt")
+        return datetime.fromisoformat(value) if value else None
+
 
 @strawberry.type
 class MatchEdge:

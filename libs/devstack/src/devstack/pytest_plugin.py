@@ -21,7 +21,10 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
+from contracts.base import Event
 from messaging.broker import EmbeddedBroker, ensure_topics
+from messaging.envelope import envelope_for
+from messaging.publisher import Publisher
 from sqlalchemy.engine import make_url
 from standardwebhooks import Webhook
 
@@ -181,6 +184,16 @@ class RunningSystem:
         return await self.http.get(
             f"{self.url(service)}{path}", headers={"Authorization": f"Bearer {token}"}
         )
+
+    async def publish(self, tenant_id: str, event: Event) -> None:
+        """An event on the real broker, as the service that owns it would publish it (for
+        producers not built yet: sessions, feedback)."""
+        envelope = envelope_for(event, tenant_id=tenant_id, source="/cairn/test")
+        publisher = Publisher(self.bootstrap_servers)
+        try:
+            await publisher.publish([envelope], {envelope.id: event.topic})
+        finally:
+            await publisher.close()
 
     def log(self, name: str) -> str:
         assert self.stack.log_dir is not None

@@ -1,20 +1,24 @@
 """The wiring: the only place that reads config and builds clients."""
 
 import asyncio
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from contracts.enrollments import EnrollmentWithdrawn
+from contracts.feedback import FeedbackSubmitted, MatchFlagged
+from contracts.programs import ProgramClosed
+from contracts.sessions import SessionCompleted
 from messaging.settings import KafkaSettings
 from runtime.process import ServiceProcess
 
 from contracts import topics
 from matching.adapters import tables
+from matching.adapters.solver_pool import SolverPool
 from matching.config import MatchingSettings
+from matching.service_layer.feedback_received import flag_handler, on_feedback_submitted
 from matching.service_layer.org_reactions import on_enrollment_withdrawn, person_handlers
+from matching.service_layer.progress import on_program_closed, on_session_completed
 from matching.service_layer.replicas import replica_handlers
 from matching.service_layer.runs import RunSettings, Solver
 from matching.service_layer.workers import expiry_worker, pool_keeper, pool_solver, run_worker
@@ -31,15 +35,15 @@ class Matching:
     run_settings: RunSettings
     runs_waiting: asyncio.Event
     solve: Solver
-    pool: ProcessPoolExecutor
+    pool: SolverPool
 
 
 def build(settings: MatchingSettings, kafka: KafkaSettings) -> Matching:
-    # spawn, not fork: forking a process that runs an event loop and threads is unsafe.
-    pool = ProcessPoolExecutor(
-        max_workers=settings.solver_workers, mp_context=multiprocessing.get_context("spawn")
+    pool = SolverPool(settings.solver_workers)
+    run_settings = RunSettings(
+        proposal_ttl=timedelta(seconds=settings.proposal_ttl_s),
+        run_timeout=timedelta(seconds=settings.run_timeout_s),
     )
-    run_settings = RunSettings(proposal_ttl=timedelta(seconds=settings.proposal_ttl_s))
     wake = asyncio.Event()
     solve = pool_solver(pool)
     process = ServiceProcess(
@@ -52,8 +56,18 @@ def build(settings: MatchingSettings, kafka: KafkaSettings) -> Matching:
             **person_handlers(),
             **replica_handlers(),
             EnrollmentWithdrawn.event_type: on_enrollment_withdrawn,
+            ProgramClosed.event_type: on_program_closed,
+            SessionCompleted.event_type: on_session_completed,
+            FeedbackSubmitted.event_type: on_feedback_submitted,
+            MatchFlagged.event_type: flag_handler(run_settings.proposal_ttl),
         },
-        topics=[topics.PEOPLE, topics.PROGRAMS, topics.ENROLLMENTS],
+        topics=[
+            topics.PEOPLE,
+            topics.PROGRAMS,
+            topics.ENROLLMENTS,
+            topics.SESSIONS,
+            topics.FEEDBACK,
+        ],
         run_workers=settings.run_workers,
         workers=[
             pool_keeper(pool),

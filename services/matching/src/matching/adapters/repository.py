@@ -9,17 +9,21 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from matching.adapters.tables import (
+    HeldSession,
     KnownEnrollment,
     KnownProgram,
     MatchRow,
     MatchRunPair,
     MatchRunRow,
+    MenteeRating,
     roster,
 )
 
 OPEN = ("PROPOSED", "ACCEPTED", "ACTIVE")
 # Pairs that went wrong are never proposed again (flagged ones too, whatever their status).
 WENT_WRONG = ("DECLINED", "ENDED")
+# Why a match ends when its program closes: nothing went wrong with the pair.
+PROGRAM_CLOSED = "the program closed"
 
 
 class Replicas:
@@ -135,12 +139,72 @@ class Matches:
             select(col(MatchRow.mentor_id), col(MatchRow.mentee_id)).where(
                 col(MatchRow.tenant_id) == self.tenant_id,
                 or_(
-                    col(MatchRow.status).in_(WENT_WRONG),
+                    and_(
+                        col(MatchRow.status).in_(WENT_WRONG),
+                        or_(col(MatchRow.reason).is_(None), col(MatchRow.reason) != PROGRAM_CLOSED),
+                    ),
                     col(MatchRow.flagged_for_review).is_(True),
                 ),
             )
         )
         return frozenset((r.mentor_id, r.mentee_id) for r in rows)
+
+
+class HeldSessions:
+    def __init__(self, session: AsyncSession, tenant_id: str) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    async def counted(self, match_id: str, session_id: str, ended_at: datetime) -> bool:
+        """Records the session as held for the match; False when it was counted before."""
+        key = (self.tenant_id, match_id, session_id)
+        if await self.session.get(HeldSession, key) is not None:
+            return False
+        self.session.add(
+            HeldSession(
+                tenant_id=self.tenant_id,
+                match_id=match_id,
+                session_id=session_id,
+                ended_at=ended_at,
+            )
+        )
+        return True
+
+
+class Ratings:
+    def __init__(self, session: AsyncSession, tenant_id: str) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    async def record(self, response_id: str, mentor_id: str, rating: int, revision: int) -> None:
+        """Keeps the newest revision of each response's rating."""
+        known = await self.session.get(MenteeRating, (self.tenant_id, response_id))
+        if known is None:
+            self.session.add(
+                MenteeRating(
+                    tenant_id=self.tenant_id,
+                    response_id=response_id,
+                    mentor_id=mentor_id,
+                    rating=rating,
+                    revision=revision,
+                )
+            )
+        elif known.revision < revision:
+            known.rating = rating
+            known.revision = revision
+
+    async def of_mentors(self) -> dict[str, tuple[float, int]]:
+        """Each rated mentor's mean rating and how many ratings it rests on."""
+        rows = await self.session.execute(
+            select(
+                col(MenteeRating.mentor_id),
+                func.avg(col(MenteeRating.rating)),
+                func.count(),
+            )
+            .where(col(MenteeRating.tenant_id) == self.tenant_id)
+            .group_by(col(MenteeRating.mentor_id))
+        )
+        return {mentor: (float(mean), int(count)) for mentor, mean, count in rows.all()}
 
 
 def due_for_expiry_query(now: datetime, limit: int) -> Any:
@@ -205,4 +269,16 @@ def waiting_runs_query(limit: int) -> Any:
         .where(col(MatchRunRow.status) == "RUNNING", col(MatchRunRow.claimed_at).is_(None))
         .order_by(col(MatchRunRow.started_at))
         .limit(limit)
+    )
+
+
+def abandoned_runs_query(claimed_before: datetime) -> Any:
+    """Runs taken by a worker before `claimed_before` and still RUNNING, across tenants."""
+    return (
+        select(MatchRunRow)
+        .where(
+            col(MatchRunRow.status) == "RUNNING",
+            col(MatchRunRow.claimed_at) < claimed_before,
+        )
+        .with_for_update(skip_locked=True)
     )

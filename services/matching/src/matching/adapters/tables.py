@@ -77,8 +77,36 @@ class MatchRow(MatchingTable, table=True):
     ended_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
     reason: str | None = Field(default=None, sa_column=Column(Text))
     flagged_for_review: bool = False
+    sessions_completed: int = 0
+    last_session_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
     revision: int
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class HeldSession(MatchingTable, table=True):
+    """A held session counted towards a match: a session is counted once per match, however
+    often `session.completed` arrives for it."""
+
+    __tablename__ = "held_session"
+
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    match_id: str = Field(primary_key=True, max_length=64)
+    session_id: str = Field(primary_key=True, max_length=64)
+    ended_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class MenteeRating(MatchingTable, table=True):
+    """A mentee's rating of their mentor, one per feedback response (a corrected response
+    replaces its rating): the mentor's record that the FEEDBACK criterion scores."""
+
+    __tablename__ = "mentee_rating"
+    __table_args__ = (Index("ix_mentee_rating_mentor", "tenant_id", "mentor_id"),)
+
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    response_id: str = Field(primary_key=True, max_length=64)
+    mentor_id: str = Field(max_length=64)
+    rating: int
+    revision: int
 
 
 class MatchRunRow(MatchingTable, table=True):

@@ -56,6 +56,8 @@ class MatchOut(Shape):
     ended_at: datetime | None
     reason: str | None
     flagged_for_review: bool
+    sessions_completed: int
+    last_session_at: datetime | None
     revision: int
 
     @classmethod
@@ -78,6 +80,8 @@ class MatchOut(Shape):
             ended_at=row.ended_at,
             reason=row.reason,
             flagged_for_review=row.flagged_for_review,
+            sessions_completed=row.sessions_completed,
+            last_session_at=row.last_session_at,
             revision=row.revision,
         )
 

@@ -105,12 +105,13 @@ class Enrolled:
 
 @dataclass(frozen=True)
 class Load:
-    """What a person already has in this program: open matches by side, and self-serve
-    requests waiting for them as mentor."""
+    """What a person already has in this program: open matches by side, self-serve
+    requests waiting for them as mentor, and (across programs) their mentees' ratings."""
 
     as_mentor: int = 0
     as_mentee: int = 0
     pending_requests: int = 0
+    ratings: tuple[float, int] | None = None  # as a mentor: mean rating and how many
 
 
 def _base(person: Data, roles: frozenset[Role], line: frozenset[str]) -> dict[str, Any]:
@@ -142,6 +143,8 @@ def mentor_profile(
         goals=[g for e in enrolled for g in e.goals],
         capacity=max(places - load.as_mentor, 0),
         pending_requests=load.pending_requests,
+        mean_rating=load.ratings[0] if load.ratings else None,
+        rating_count=load.ratings[1] if load.ratings else 0,
     )
 
 

@@ -8,11 +8,14 @@ from datetime import datetime, timedelta
 
 from contracts.matches import (
     MatchAccepted,
+    MatchActivated,
+    MatchCompleted,
     MatchDeclined,
     MatchEnded,
     MatchOrigin,
     MatchProposed,
     MatchReasonSnapshot,
+    MatchReviewFlagged,
     MatchSnapshot,
     MatchStatus,
 )
@@ -55,6 +58,8 @@ def snapshot(row: MatchRow) -> MatchSnapshot:
         ended_at=row.ended_at,
         reason=row.reason,
         flagged_for_review=row.flagged_for_review,
+        sessions_completed=row.sessions_completed,
+        last_session_at=row.last_session_at,
         revision=row.revision,
         updated_at=row.updated_at,
     )
@@ -212,6 +217,39 @@ async def end_match(
 ) -> None:
     _change(row, now, status=MatchStatus.ENDED, ended_at=now, expires_at=None, reason=reason)
     await uow.emit(MatchEnded(match=snapshot(row)), tenant_id=tenant_id)
+
+
+async def held_session(
+    uow: UnitOfWork, tenant_id: str, row: MatchRow, ended_at: datetime, *, final: bool
+) -> None:
+    """One more session held: ACCEPTED → ACTIVE on the first (`match.activated`), ACTIVE →
+    COMPLETED on the plan's last (`match.completed`). A match that is not open only counts it."""
+    now = max(ended_at, row.updated_at)
+    last = ended_at if row.last_session_at is None else max(row.last_session_at, ended_at)
+    _change(row, now, sessions_completed=row.sessions_completed + 1, last_session_at=last)
+    if row.status == MatchStatus.ACCEPTED.value:
+        _change(row, now, status=MatchStatus.ACTIVE)
+        await uow.emit(MatchActivated(match=snapshot(row)), tenant_id=tenant_id)
+    if final and row.status == MatchStatus.ACTIVE.value:
+        await complete(uow, tenant_id, row, "the plan's last session was held", now)
+
+
+async def complete(
+    uow: UnitOfWork, tenant_id: str, row: MatchRow, reason: str, now: datetime
+) -> None:
+    _change(row, now, status=MatchStatus.COMPLETED, ended_at=now, reason=reason)
+    await uow.emit(MatchCompleted(match=snapshot(row)), tenant_id=tenant_id)
+
+
+async def flag_for_review(
+    uow: UnitOfWork, tenant_id: str, row: MatchRow, reason: str, now: datetime
+) -> None:
+    """Marks an open match for an admin's review (`match.review_flagged`); the pair is not
+    proposed again. Flagging twice changes nothing."""
+    if row.flagged_for_review:
+        return
+    _change(row, now, flagged_for_review=True, reason=reason)
+    await uow.emit(MatchReviewFlagged(match=snapshot(row)), tenant_id=tenant_id)
 
 
 def _reason(reason: str | None) -> str | None:

@@ -9,11 +9,12 @@ from messaging.outbox import UnitOfWork, utcnow
 from matching.adapters.repository import Matches, Replicas
 from matching.adapters.tables import roster as tables_roster
 from matching.service_layer.cohorts import reporting_lines
-from matching.service_layer.matches import end_match
+from matching.service_layer.matches import end_match, flag_for_review
 from matching.service_layer.replicas import on_enrollment
 
 LEFT = "left the organization"
 WITHDRAWN = "left the program"
+SAME_LINE = "flagged for review: the pair is now in one reporting line"
 
 
 async def on_person(uow: UnitOfWork, received: Received) -> None:
@@ -30,7 +31,7 @@ async def on_person(uow: UnitOfWork, received: Received) -> None:
 
 
 async def flag_same_line(uow: UnitOfWork, tenant_id: str) -> int:
-    """Flags every open match whose pair is now in one reporting line; how many."""
+    """Flags every open match whose pair is now in one reporting line; how many newly."""
     await uow.session.flush()  # the roster row just written must be seen
     people = await Replicas(uow.session, tenant_id).people()
     lines = reporting_lines({pid: p.get("managerId") for pid, p in people.items()})
@@ -42,10 +43,7 @@ async def flag_same_line(uow: UnitOfWork, tenant_id: str) -> int:
         if row.mentor_id in lines.get(row.mentee_id, ()) or row.mentee_id in lines.get(
             row.mentor_id, ()
         ):
-            row.flagged_for_review = True
-            row.reason = "flagged for review: the pair is now in one reporting line"
-            row.revision += 1
-            row.updated_at = now
+            await flag_for_review(uow, tenant_id, row, SAME_LINE, now)
             flagged += 1
     return flagged
 

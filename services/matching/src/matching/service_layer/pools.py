@@ -4,7 +4,7 @@ from collections import Counter
 
 from messaging.outbox import UnitOfWork
 
-from matching.adapters.repository import OPEN, Matches, Replicas
+from matching.adapters.repository import OPEN, Matches, Ratings, Replicas
 from matching.adapters.tables import KnownProgram
 from matching.domain.model import ProgramKind
 from matching.service_layer.cohorts import Cohort, Enrolled, Load, build_cohort, program_rules
@@ -42,8 +42,14 @@ async def load_cohort(uow: UnitOfWork, tenant_id: str, program: KnownProgram) ->
             as_mentee[m.mentor_id] += 1
         if m.status == "PROPOSED" and m.origin == "SELF_SERVE":
             pending[m.mentor_id] += 1
+    ratings = await Ratings(uow.session, tenant_id).of_mentors()
     loads = {
-        p: Load(as_mentor=as_mentor[p], as_mentee=as_mentee[p], pending_requests=pending[p])
+        p: Load(
+            as_mentor=as_mentor[p],
+            as_mentee=as_mentee[p],
+            pending_requests=pending[p],
+            ratings=ratings.get(p),
+        )
         for p in {e.person_id for e in enrollments}
     }
     # A pair already matched in this program is not proposed twice.

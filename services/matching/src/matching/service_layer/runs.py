@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from contracts.matches import MatchOrigin, MatchRunCompleted, MatchRunSnapshot
 from messaging.outbox import UnitOfWork, UnitOfWorkFactory, utcnow
 
-from matching.adapters.repository import Runs, claim_run
+from matching.adapters.repository import Runs, abandoned_runs_query, claim_run
 from matching.adapters.tables import MatchRunPair, MatchRunRow
 from matching.domain.model import CohortProblem, CohortSolution
 from matching.service_layer.matches import propose, reasons_json
@@ -28,6 +28,7 @@ Solver = Callable[[CohortProblem], Awaitable[CohortSolution]]
 class RunSettings:
     proposal_ttl: timedelta
     minimum_group_size: int = MINIMUM_GROUP_SIZE
+    run_timeout: timedelta = timedelta(minutes=30)
 
 
 async def start_run(
@@ -68,6 +69,7 @@ def run_snapshot(run: MatchRunRow) -> MatchRunSnapshot:
         by_group=run.by_group,
         started_at=run.started_at,
         finished_at=run.finished_at,
+        error=run.error,
     )
 
 
@@ -84,11 +86,29 @@ async def execute_run(
             run = await Runs(uow.session, tenant_id).get(run_id)
             if run is None:
                 raise
-            run.status = "FAILED"
-            run.error = str(exc)[:2000] or type(exc).__name__
-            run.finished_at = utcnow()
+            if run.status == "RUNNING":
+                await fail_run(uow, run, str(exc) or type(exc).__name__, utcnow())
             await uow.commit()
             return run
+
+
+async def fail_run(uow: UnitOfWork, run: MatchRunRow, error: str, now: datetime) -> None:
+    """FAILED, with why; `matchrun.completed` says so to whoever waits for the run."""
+    run.status = "FAILED"
+    run.error = error[:2000]
+    run.finished_at = now
+    await uow.emit(MatchRunCompleted(run=run_snapshot(run)), tenant_id=run.tenant_id)
+
+
+async def fail_abandoned_runs(uows: UnitOfWorkFactory, now: datetime, lease: timedelta) -> int:
+    """Fails runs a worker took more than `lease` ago and never finished (its process
+    stopped mid-solve); how many. Their program can be run again at once."""
+    async with uows() as uow:
+        stale = (await uow.session.execute(abandoned_runs_query(now - lease))).scalars().all()
+        for run in stale:
+            await fail_run(uow, run, "interrupted: the worker stopped before finishing", now)
+        await uow.commit()
+    return len(stale)
 
 
 async def _execute(

@@ -5,37 +5,48 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
-from concurrent.futures import Executor
 from typing import Any
 
 from messaging.outbox import utcnow
 from runtime.process import ServiceProcess
 
 from matching.adapters.repository import waiting_runs_query
+from matching.adapters.solver_pool import SolverPool
 from matching.domain.model import CohortProblem, CohortSolution
 from matching.domain.optimizer import solve_cohort
 from matching.service_layer.expiry import expire_due
-from matching.service_layer.runs import RunSettings, Solver, execute_run, take_run
+from matching.service_layer.runs import (
+    RunSettings,
+    Solver,
+    execute_run,
+    fail_abandoned_runs,
+    take_run,
+)
 
 log = logging.getLogger(__name__)
 
 Worker = Callable[[ServiceProcess], Coroutine[Any, Any, None]]
 
 
-def pool_solver(pool: Executor) -> Solver:
+def pool_solver(pool: SolverPool) -> Solver:
     async def solve(problem: CohortProblem) -> CohortSolution:
-        return await asyncio.get_running_loop().run_in_executor(pool, solve_cohort, problem)
+        return await pool.run(solve_cohort, problem)
 
     return solve
 
 
 def run_worker(solve: Solver, settings: RunSettings, poll_s: float, wake: asyncio.Event) -> Worker:
-    """Takes waiting runs (any tenant) one at a time; woken at once when a run is asked for."""
+    """Takes waiting runs (any tenant) one at a time; woken at once when a run is asked for.
+    Runs whose worker vanished (its process stopped) are failed first, so none stays
+    RUNNING for ever."""
 
     async def run(process: ServiceProcess) -> None:
         while True:
             wake.clear()  # before looking: a run asked for meanwhile wakes the next wait
             try:
+                abandoned = await fail_abandoned_runs(process.uow, utcnow(), settings.run_timeout)
+                if abandoned:
+                    log.warning("%d match run(s) abandoned by their worker failed", abandoned)
                 async with process.uow() as uow:
                     waiting = (await uow.session.execute(waiting_runs_query(10))).scalars().all()
                 for run_id in waiting:
@@ -64,7 +75,7 @@ def expiry_worker(settings: RunSettings, poll_s: float) -> Worker:
     return run
 
 
-def pool_keeper(pool: Executor) -> Worker:
+def pool_keeper(pool: SolverPool) -> Worker:
     """Holds the solver pool for the life of the process; the lifespan's cancellation of
     the workers shuts it down."""
 
@@ -72,6 +83,6 @@ def pool_keeper(pool: Executor) -> Worker:
         try:
             await asyncio.Event().wait()
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown()
 
     return run
