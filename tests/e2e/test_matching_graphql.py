@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord
+from contracts.feedback import FeedbackSubmitted
 from contracts.sessions import SessionCompleted
 from devstack.pytest_plugin import RunningSystem, eventually
 from gateway.graphql.ids import decode_id, encode_id
@@ -340,3 +341,35 @@ async def test_enroll_preview_run_accept_and_end(system: RunningSystem) -> None:
         timeout_s=30,
     )
     assert progress <= seen(records)
+
+    # The mentee's rating (published as the feedback service does) becomes the mentor's
+    # record: the next mentee looking sees it among the reasons.
+    await system.publish(
+        tenant["tenantId"],
+        FeedbackSubmitted.model_validate(
+            {
+                "response": {
+                    "id": f"fr_{match_ids[1]}",
+                    "programId": raw_program,
+                    "matchId": match_ids[1],
+                    "respondentId": decode_id("Person", pair["mentees"][0]["id"]),
+                    "rating": 5,
+                    "revision": 1,
+                    "submittedAt": "2027-02-01T11:00:00Z",
+                }
+            }
+        ),
+    )
+    rated_mentor = pair["mentor"]["externalId"]
+    ask = """query($p: ID!, $m: ID!) { suggestMentors(programId: $p, menteeId: $m, first: 3) {
+      mentor { externalId } reasons { criterion explanation } } }"""
+
+    async def record_shown() -> Any:
+        found = await ok(system, key, ask, {"p": program_id, "m": mentee_id})
+        for s in found["suggestMentors"]:
+            if s["mentor"]["externalId"] == rated_mentor:
+                text = next(r["explanation"] for r in s["reasons"] if r["criterion"] == "FEEDBACK")
+                return text if "5.0 out of 5 (1 rating)" in text else None
+        return None
+
+    assert "5.0 out of 5" in await eventually(record_shown, timeout_s=30)
