@@ -380,6 +380,8 @@ def test_matching_priority_keeps_the_underrepresented_rate_at_least_the_others(
 @SETTINGS
 @given(organizations(ProgramKind.GROUP))
 def test_matching_groups_are_optimal_circles_within_size(problem: CohortProblem) -> None:
+    # The flow stage alone, which is exact: goal balancing is a local search on top of it.
+    problem = _policy(problem, goal_balance_penalty=0)
     solution = solve_cohort(problem)
     assert_feasible(problem, solution)
     assert all(len(c.member_ids) <= problem.policy.group_size for c in solution.circles)
@@ -389,6 +391,83 @@ def test_matching_groups_are_optimal_circles_within_size(problem: CohortProblem)
     assert solution.stats.objective == objective
     if problem.policy.objective is Objective.MAX_MATCHED:
         assert solution.stats.filled_slots == filled
+
+
+def _repeats(codes: list[str | None]) -> int:
+    known = [c for c in codes if c is not None]
+    return len(known) - len(set(known))
+
+
+def _theme(mentee: MenteeProfile) -> str | None:
+    if not mentee.goals:
+        return None
+    return " ".join(mentee.goals[0].casefold().split()) or None
+
+
+def combined_objective(problem: CohortProblem, solution: CohortSolution) -> int:
+    """Fit minus the department and goal penalties of the solution's circles, read from its
+    pairs alone: each circle pays per member beyond the first sharing a known department or
+    a goal theme (the first goal)."""
+    p = problem.policy
+    weights, _, _ = _weights(problem)
+    mentees = {e.id: e for e in problem.mentees}
+    circles: dict[str, list[MenteeProfile]] = {}
+    for m in solution.matches:
+        circles.setdefault(m.mentor_id, []).append(mentees[m.mentee_id])
+    fit = sum(weights[(m.mentor_id, m.mentee_id)] for m in solution.matches)
+    departments = sum(_repeats([e.department for e in c]) for c in circles.values())
+    themes = sum(_repeats([_theme(e) for e in c]) for c in circles.values())
+    goal_penalty = round(p.goal_balance_penalty * 10_000)
+    return fit - diversity_penalty(p) * departments - goal_penalty * themes
+
+
+def _crowded(problem: CohortProblem) -> CohortProblem:
+    """The same organization with everyone enrolled, and only the blocked pairs as a rule:
+    fuller circles, so that goal balancing has members to re-seat."""
+    return replace(
+        _policy(problem, min_level_gap=-5, max_level_gap=5),
+        mentees=[
+            replace(
+                e,
+                active=True,
+                roles=frozenset({Role.MENTEE}),
+                languages=(),
+                reporting_line=frozenset(),
+            )
+            for e in problem.mentees
+        ],
+        mentors=[
+            replace(
+                r,
+                active=True,
+                roles=frozenset({Role.MENTOR}),
+                capacity=max(r.capacity, 1),
+                languages=(),
+                reporting_line=frozenset(),
+            )
+            for r in problem.mentors
+        ],
+    )
+
+
+@SETTINGS
+@given(organizations(ProgramKind.GROUP), st.sampled_from([0.05, 0.3, 1.0]), st.booleans())
+def test_matching_goal_balance_reseats_the_same_members_and_never_loses(
+    problem: CohortProblem, goal_penalty: float, crowded: bool
+) -> None:
+    problem = _policy(_crowded(problem) if crowded else problem, goal_balance_penalty=goal_penalty)
+    balanced = solve_cohort(problem)
+    flow_only = solve_cohort(_policy(problem, goal_balance_penalty=0))
+    assert_feasible(problem, balanced)
+    assert all(len(c.member_ids) <= problem.policy.group_size for c in balanced.circles)
+    members = [i for c in balanced.circles for i in c.member_ids]
+    assert sorted(members) == sorted(m.mentee_id for m in balanced.matches)
+    assert {m.mentee_id for m in balanced.matches} == {m.mentee_id for m in flow_only.matches}
+    assert balanced.stats.underrepresented_rate == flow_only.stats.underrepresented_rate
+    assert balanced.stats.others_rate == flow_only.stats.others_rate
+    objective = combined_objective(problem, balanced)
+    assert objective >= combined_objective(problem, flow_only)
+    assert balanced.stats.objective == objective
 
 
 def peer_reference(problem: CohortProblem) -> tuple[int, int]:

@@ -62,6 +62,16 @@ class Compatibility:
             stored = self._cache[chunk]
             yield chunk, stored.astype(np.int64), stored >= 0
 
+    def weights_of(self, rows: Index) -> IntArray:
+        """Integer weights of rows x every column, -1 where the hard rules forbid the pair
+        (an allowed pair never weighs less than 0)."""
+        out = np.empty((len(rows), self.m), dtype=np.int64)
+        start = 0
+        for chunk, weights, allowed in self.blocks(rows):
+            out[start : start + len(chunk)] = np.where(allowed, weights, -1)
+            start += len(chunk)
+        return out
+
     def _computed(self, rows: Index) -> Iterator[tuple[Index, IntArray, BoolArray]]:
         for start in range(0, len(rows), self.block_rows):
             chunk = rows[start : start + self.block_rows]

@@ -139,6 +139,9 @@ class MatchingPolicy:
     weights: ScoreWeights = field(default_factory=ScoreWeights)
     # GROUP: score given up for each circle member beyond the first from one department.
     department_diversity_penalty: float = 0.05
+    # GROUP: score given up for each circle member beyond the first who shares a goal theme
+    # (their first listed goal); members without goals never pay it.
+    goal_balance_penalty: float = 0.05
 
     def __post_init__(self) -> None:
         if self.min_level_gap > self.max_level_gap:
@@ -151,6 +154,8 @@ class MatchingPolicy:
             raise ValueError("group_size must be at least 1")
         if not 0 <= self.department_diversity_penalty <= 1:
             raise ValueError("department_diversity_penalty must be within [0, 1]")
+        if not 0 <= self.goal_balance_penalty <= 1:
+            raise ValueError("goal_balance_penalty must be within [0, 1]")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,6 +201,7 @@ class Circle:
     leader_id: str
     member_ids: tuple[str, ...]
     departments: int  # distinct departments among the members
+    goal_themes: int  # distinct goal themes among the members (those with goals)
 
 
 @dataclass(frozen=True, slots=True)

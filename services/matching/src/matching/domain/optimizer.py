@@ -3,6 +3,11 @@ runs in a worker process (pure, picklable in and out).
 
 ONE_ON_ONE, REVERSE and GROUP are transportation problems solved by `flow` (exact, with a
 certificate against every allowed pair); PEER is a matching on a general graph (`peer`).
+GROUP adds a second stage (`groups.balance_goals`): the flow is exact for fit and department
+diversity, then a local search re-seats the same members to balance goal themes across
+circles. `stats.proven_optimal` is the flow stage's certificate; `stats.objective` is fit
+minus every penalty paid by the final circles (the flow's objective when goals are not
+balanced, goal_balance_penalty = 0).
 
 Modes, as lexicographic objectives in one integer cost:
 * BEST_TOTAL: maximize the total score.
@@ -30,7 +35,15 @@ from matching.domain.flow import (
     TransportSolver,
     initial_candidates,
 )
-from matching.domain.groups import diversity_penalty, form_circles, leader_places
+from matching.domain.groups import (
+    CircleCosts,
+    balance_goals,
+    diversity_penalty,
+    form_circles,
+    goal_penalty,
+    leader_places,
+    theme_codes,
+)
 from matching.domain.model import (
     CohortProblem,
     CohortSolution,
@@ -113,6 +126,18 @@ def _solve_transport(problem: CohortProblem) -> CohortSolution:
 
     order = np.lexsort((result.cols, result.rows))
     pair_rows, pair_cols, weights = result.rows[order], result.cols[order], result.weights[order]
+    paid = result.penalty
+    balance = goal_penalty(policy) if group else 0
+    if balance > 0:
+        # Same members, maybe other circles: the matched set and the rates stay certified.
+        costs = CircleCosts(
+            department=scorer.mentee_department,
+            theme=theme_codes(mentees),
+            department_penalty=penalty,
+            goal_penalty=balance,
+        )
+        pair_cols, weights = balance_goals(compat, pair_rows, pair_cols, weights, capacity, costs)
+        paid = costs.paid(pair_rows, pair_cols)
     evidence = scorer.evidence(pair_rows, pair_cols)
     matches = tuple(
         Match(
@@ -145,6 +170,7 @@ def _solve_transport(problem: CohortProblem) -> CohortSolution:
             priority,
             pair_rows,
             weights,
+            paid,
             len(result.candidates),
             proven,
             rounds,
@@ -191,6 +217,7 @@ def _stats(
     priority: npt.NDArray[np.bool_],
     rows: npt.NDArray[np.intp],
     weights: IntArray,
+    paid: int,  # penalties paid by the final circles
     candidates: int,
     proven: bool,
     rounds: int,
@@ -198,7 +225,7 @@ def _stats(
 ) -> SolveStats:
     pri_filled = int(priority[rows].sum())
     return SolveStats(
-        objective=int(weights.sum()) - result.penalty,
+        objective=int(weights.sum()) - paid,
         total_score=int(weights.sum()) / SCORE_SCALE,
         matched_mentees=len(set(rows.tolist())),
         filled_slots=len(rows),
