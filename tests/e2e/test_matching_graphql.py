@@ -194,6 +194,46 @@ async def test_enroll_preview_run_accept_and_end(system: RunningSystem) -> None:
     )
     assert nothing.json()["totalCount"] == 0
 
+    # Another policy, tried before publishing it: mentors 4 levels up are out of its range.
+    trial = f"""mutation($id: ID!, $policy: MatchingPolicyInput) {{
+      runMatching(input: {{programId: $id, dryRun: true, policy: $policy}}) {{
+        matchRun {{ id }} {ERRORS} }} }}"""
+    tried = (
+        await ok(
+            system,
+            key,
+            trial,
+            {"id": program_id, "policy": {"maxLevelGap": 1, "objective": "MAX_MATCHED"}},
+        )
+    )["runMatching"]
+    assert tried["userErrors"] == []
+    done = await eventually(lambda: finished(tried["matchRun"]["id"]), timeout_s=90)
+    assert (done["matchedMentees"], done["unmatchedMentees"]) == (0, 2)
+    ran_under = await ok(
+        system,
+        key,
+        "query($id: ID!, $p: ID!) { matchRun(id: $id) { policy { maxLevelGap objective } } "
+        "program(id: $p) { matchingPolicy { maxLevelGap objective adminMatchesNeedConsent } } }",
+        {"id": tried["matchRun"]["id"], "p": program_id},
+    )
+    assert ran_under["matchRun"]["policy"] == {"maxLevelGap": 1, "objective": "MAX_MATCHED"}
+    assert ran_under["program"]["matchingPolicy"] == {
+        "maxLevelGap": 6,
+        "objective": "BEST_TOTAL",
+        "adminMatchesNeedConsent": True,
+    }
+    real_trial = (
+        await ok(
+            system,
+            key,
+            trial.replace("dryRun: true", "dryRun: false"),
+            {"id": program_id, "policy": {"maxLevelGap": 1}},
+        )
+    )["runMatching"]
+    assert [(e["code"], e["field"]) for e in real_trial["userErrors"]] == [
+        ("INVALID", ["input", "policy"])
+    ]
+
     # The run: matches PROPOSED.
     asked = (await ok(system, key, RUN, {"id": program_id, "dry": False}))["runMatching"]
     run = await eventually(lambda: finished(asked["matchRun"]["id"]), timeout_s=90)

@@ -128,6 +128,10 @@ class MatchRunSnapshot(ContractModel):
     started_at: AwareDatetime
     finished_at: AwareDatetime | None
     error: str | None = Field(default=None, description="FAILED: what went wrong")
+    policy: dict[str, Any] | None = Field(
+        default=None,
+        description="The matching policy it ran under: the program's, or a dry run's trial",
+    )
 
 
 class MatchRunCompleted(Event):

@@ -13,6 +13,11 @@ from contracts import topics
 from contracts.base import ContractModel, Event
 
 
+class MatchObjective(StrEnum):
+    BEST_TOTAL = "BEST_TOTAL"  # the highest total score, even if a few mentees wait
+    MAX_MATCHED = "MAX_MATCHED"  # as many mentees matched as possible, then the best score
+
+
 class ProgramKind(StrEnum):
     ONE_ON_ONE = "ONE_ON_ONE"
     PEER = "PEER"
@@ -75,6 +80,13 @@ class MatchingPolicySnapshot(ContractModel):
     cross_department: bool
     prioritize_underrepresented: bool
     weights: dict[str, float] = Field(description="Criterion → weight ≥ 0")
+    objective: MatchObjective = Field(
+        default=MatchObjective.BEST_TOTAL, description="What a match run maximizes"
+    )
+    admin_matches_need_consent: bool = Field(
+        default=True,
+        description="False: what a match run proposes starts ACCEPTED, without asking the pair",
+    )
 
 
 class EnrollmentWindowSnapshot(ContractModel):

@@ -19,7 +19,13 @@ from gateway.graphql.context import CairnContext, Refused
 from gateway.graphql.errors import BadUserInput, Unavailable
 from gateway.graphql.ids import decode_id, encode_id
 from gateway.graphql.people import DEFAULT_PAGE, MAX_PAGE, PageInfo, Person
-from gateway.graphql.programs import Program, _loaders
+from gateway.graphql.programs import (
+    MatchingPolicy,
+    MatchingPolicyInput,
+    Program,
+    _loaders,
+    input_json,
+)
 from gateway.graphql.user_errors import UserError, UserErrorCode, from_problem, user_error
 
 Data = dict[str, Any]
@@ -269,6 +275,11 @@ class MatchRun:
     def error(self) -> str | None:
         return self.data.get("error")
 
+    @strawberry.field(description="The policy it ran under: the program's, or a dry run's trial")
+    def policy(self) -> MatchingPolicy | None:
+        value = self.data.get("policy")
+        return MatchingPolicy.of(value) if value else None
+
     @strawberry.field(description="What the run proposed (or, dry, would have), best first")
     async def pairs(
         self,
@@ -351,6 +362,11 @@ async def matches_of_person(
 class RunMatchingInput:
     program_id: strawberry.ID
     dry_run: bool | None = False
+    policy: MatchingPolicyInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Dry runs only: try this policy instead of the program's (nothing is "
+        "saved), to compare policies before publishing one",
+    )
 
 
 @strawberry.input
@@ -432,7 +448,10 @@ class MatchingMutation:
                 info.context,
                 "POST",
                 f"/internal/matching/programs/{key}/runs",
-                json={"dryRun": bool(input.dry_run)},
+                json={
+                    "dryRun": bool(input.dry_run),
+                    **({"policy": input_json(input.policy)} if input.policy else {}),
+                },
             )
         except Refused as refused:
             return MatchRunPayload(match_run=None, user_errors=from_problem(refused.problem))

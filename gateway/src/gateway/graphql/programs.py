@@ -52,6 +52,12 @@ class ParticipantRole(Enum):
     PEER = "PEER"
 
 
+@strawberry.enum(description="What a match run maximizes")
+class MatchObjective(Enum):
+    BEST_TOTAL = "BEST_TOTAL"
+    MAX_MATCHED = "MAX_MATCHED"
+
+
 @strawberry.enum
 class ObjectiveMetric(Enum):
     REPRESENTATION_IN_LEADERSHIP = "REPRESENTATION_IN_LEADERSHIP"
@@ -182,6 +188,10 @@ class MatchingPolicy:
         description="Criterion → weight ≥ 0: goals, interests, crossDepartment, levelGap, "
         "timeZone, feedback"
     )
+    objective: MatchObjective = strawberry.field(description="What a match run maximizes")
+    admin_matches_need_consent: bool = strawberry.field(
+        description="False: what a match run proposes starts ACCEPTED, without asking the pair"
+    )
 
     @classmethod
     def of(cls, data: Data) -> "MatchingPolicy":
@@ -193,6 +203,8 @@ class MatchingPolicy:
             cross_department=data["crossDepartment"],
             prioritize_underrepresented=data["prioritizeUnderrepresented"],
             weights=JSON(dict(data["weights"])),
+            objective=MatchObjective(data.get("objective") or "BEST_TOTAL"),
+            admin_matches_need_consent=data.get("adminMatchesNeedConsent", True) is not False,
         )
 
 
@@ -460,6 +472,15 @@ class MatchingPolicyInput:
         default=strawberry.UNSET,
         description="Criterion → weight ≥ 0; criteria left out keep their default weight",
     )
+    objective: MatchObjective | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="BEST_TOTAL (default): the highest total score; MAX_MATCHED: as many "
+        "mentees matched as possible, then the highest total score",
+    )
+    admin_matches_need_consent: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Default true; false: what a match run proposes starts ACCEPTED",
+    )
 
 
 @strawberry.input
@@ -539,16 +560,16 @@ class WithdrawInput:
     reason: str | None = strawberry.UNSET
 
 
-def _json(value: Any, skip: Sequence[str] = ()) -> Any:
+def input_json(value: Any, skip: Sequence[str] = ()) -> Any:
     """An input as profiles' JSON body: camelCase members, absent (UNSET) ones left out."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            to_camel(f.name): _json(getattr(value, f.name))
+            to_camel(f.name): input_json(getattr(value, f.name))
             for f in dataclasses.fields(value)
             if f.name not in skip and getattr(value, f.name) is not strawberry.UNSET
         }
     if isinstance(value, list):
-        return [_json(item) for item in value]
+        return [input_json(item) for item in value]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, date | datetime):
@@ -607,7 +628,7 @@ class ProgramsMutation:
     async def create_program(
         self, info: Info[CairnContext, None], input: CreateProgramInput
     ) -> ProgramPayload:
-        return await _change_program(info.context, "POST", "/internal/programs", _json(input))
+        return await _change_program(info.context, "POST", "/internal/programs", input_json(input))
 
     @strawberry.mutation(description="Change a program that is not CLOSED.")
     async def update_program(
@@ -616,7 +637,7 @@ class ProgramsMutation:
         key = decode_id("Program", input.program_id)
         if key is None:
             return ProgramPayload(program=None, user_errors=_not_found("program", "programId"))
-        body = _json(input, skip=("program_id",))
+        body = input_json(input, skip=("program_id",))
         return await _change_program(info.context, "PATCH", f"/internal/programs/{key}", body)
 
     @strawberry.mutation(description="DRAFT → ENROLLING: people may enroll (in its window).")
@@ -652,7 +673,7 @@ class ProgramsMutation:
         person = decode_id("Person", input.person_id)
         if person is None:
             return EnrollmentPayload(enrollment=None, user_errors=_not_found("person", "personId"))
-        body = {**_json(input, skip=("program_id",)), "personId": person}
+        body = {**input_json(input, skip=("program_id",)), "personId": person}
         return await _change_enrollment(
             info.context,
             "POST",
@@ -670,7 +691,7 @@ class ProgramsMutation:
             return EnrollmentPayload(
                 enrollment=None, user_errors=_not_found("enrollment", "enrollmentId")
             )
-        body = _json(input, skip=("enrollment_id",))
+        body = input_json(input, skip=("enrollment_id",))
         return await _change_enrollment(
             info.context, "PATCH", f"/internal/enrollments/{key}", body, missing="enrollmentId"
         )
@@ -684,7 +705,7 @@ class ProgramsMutation:
             return EnrollmentPayload(
                 enrollment=None, user_errors=_not_found("enrollment", "enrollmentId")
             )
-        body = _json(input, skip=("enrollment_id",))
+        body = input_json(input, skip=("enrollment_id",))
         return await _change_enrollment(
             info.context,
             "POST",

@@ -279,6 +279,39 @@ async def test_a_run_proposes_each_pair_with_its_event(service: Service) -> None
     assert len(await matches_of(service, c)) == 3
 
 
+async def test_a_dry_run_tries_another_policy_without_changing_the_program(
+    service: Service,
+) -> None:
+    c = await cohort(service)  # mentors are 3 levels above the mentees
+    runs = f"/internal/matching/programs/{c.program_id}/runs"
+    trial = {"maxLevelGap": 1, "objective": "MAX_MATCHED", "weights": {"goals": 1}}
+    asked = await service.call(c.tenant_id, "POST", runs, json={"dryRun": True, "policy": trial})
+    assert asked.status_code == 202, asked.text
+    m = service.matching
+    await execute_run(m.process.uow, c.tenant_id, asked.json()["id"], m.solve, m.run_settings)
+    tried = (
+        await service.call(c.tenant_id, "GET", f"/internal/matching/runs/{asked.json()['id']}")
+    ).json()
+    assert (tried["matchedMentees"], tried["unmatchedMentees"]) == (0, 3)
+    assert all("level" in u["reason"] for u in tried["unmatched"])
+    assert tried["policy"]["maxLevelGap"] == 1 and tried["policy"]["objective"] == "MAX_MATCHED"
+    # The program's own policy is untouched: the next dry run under it matches everyone.
+    own = await service.run(c.tenant_id, c.program_id, dry_run=True)
+    assert own["matchedMentees"] == 3 and own["policy"]["maxLevelGap"] == 4
+
+    for body, field in (
+        ({"dryRun": False, "policy": trial}, "policy"),  # a real run uses the program's
+        ({"dryRun": True, "policy": {"minLevelGap": 3, "maxLevelGap": 1}}, "policy"),
+        ({"dryRun": True, "policy": {"weights": {"charisma": 1}}}, "policy.weights"),
+        ({"dryRun": True, "policy": {"mentorsPerMentee": 0}}, "policy.mentorsPerMentee"),
+    ):
+        refused = await service.call(c.tenant_id, "POST", runs, json=body)
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.json()["errors"][0]["field"] == field, refused.json()
+    assert len(await matches_of(service, c)) == 0
+
+
 async def test_the_reporting_line_is_never_matched(service: Service) -> None:
     c = await cohort(service, mentors=1, mentees=2)
     # me0 now reports to the only mentor: that pair is ruled out; me1 gets the mentor.

@@ -168,6 +168,17 @@ async def enrolling(profiles: Profiles, tenant_id: str, **overrides: Any) -> dic
 # --- programs ----------------------------------------------------------------------------------
 
 
+async def test_the_policy_switch_and_consent_travel_with_the_program(profiles: Profiles) -> None:
+    t = tenant()
+    policy = {"objective": "MAX_MATCHED", "adminMatchesNeedConsent": False, "maxLevelGap": 3}
+    program = await enrolling(profiles, t, matchingPolicy=policy)
+    assert program["matchingPolicy"]["objective"] == "MAX_MATCHED"
+    assert program["matchingPolicy"]["adminMatchesNeedConsent"] is False
+    [(_, _, data)] = [e for e in await profiles.events(t) if e[0] == "program.published"]
+    assert data["program"]["matchingPolicy"]["objective"] == "MAX_MATCHED"
+    assert data["program"]["matchingPolicy"]["adminMatchesNeedConsent"] is False
+
+
 async def test_a_created_program_is_a_draft_in_canonical_form(profiles: Profiles) -> None:
     t = tenant()
     program = await created(profiles, t)
@@ -187,6 +198,7 @@ async def test_a_created_program_is_a_draft_in_canonical_form(profiles: Profiles
     assert policy["weights"]["goals"] == 0.5  # named: overridden
     assert policy["weights"]["timeZone"] == 0.15  # unnamed: the default
     assert (policy["mentorsPerMentee"], policy["crossDepartment"]) == (1, True)
+    assert (policy["objective"], policy["adminMatchesNeedConsent"]) == ("BEST_TOTAL", True)
     assert program["eligibility"] == {"levels": [], "departments": [], "roles": []}
 
     fetched = await profiles.call(t, "GET", f"/internal/programs/{program['id']}")
@@ -227,6 +239,11 @@ async def test_a_created_program_is_a_draft_in_canonical_form(profiles: Profiles
         ({"kind": "PEER", "matchingPolicy": {"minLevelGap": 0}}, "matchingPolicy.minLevelGap"),
         ({"matchingPolicy": {"weights": {"vibes": 1}}}, "matchingPolicy.weights.vibes"),
         ({"matchingPolicy": {"weights": {"goals": -1}}}, "matchingPolicy.weights.goals"),
+        ({"matchingPolicy": {"objective": "MOST_FUN"}}, "matchingPolicy.objective"),
+        (
+            {"matchingPolicy": {"adminMatchesNeedConsent": "maybe"}},
+            "matchingPolicy.adminMatchesNeedConsent",
+        ),
         (
             {
                 "enrollmentWindow": {

@@ -93,7 +93,12 @@ async def run_matching(
     run = await _transact(
         request,
         lambda uow: start_run(
-            uow, caller.tenant_id, program_id, dry_run=body.dry_run, now=utcnow()
+            uow,
+            caller.tenant_id,
+            program_id,
+            dry_run=body.dry_run,
+            now=utcnow(),
+            policy=body.policy.model_dump(mode="json", by_alias=True) if body.policy else None,
         ),
         write=True,
     )

@@ -3,13 +3,15 @@
 from datetime import datetime
 from typing import Any
 
+from contracts.programs import MatchObjective
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, field_validator
 from pydantic.alias_generators import to_camel
 from runtime.problems import PROBLEM_JSON
 
 from matching.adapters.tables import MatchRow, MatchRunPair, MatchRunRow
 from matching.domain.model import Suggestion
+from matching.service_layer.cohorts import CRITERIA
 from matching.service_layer.matches import reasons_json
 from matching.service_layer.refusals import Code, Refused
 
@@ -18,8 +20,33 @@ class Shape(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
+class PolicyTrial(Shape):
+    """A matching policy a dry run tries instead of the program's, in the program's policy
+    shape; what it leaves out takes the defaults a new program would get."""
+
+    mentors_per_mentee: int = Field(default=1, ge=1, le=10)
+    group_size: int | None = Field(default=None, ge=2, le=100)
+    min_level_gap: int | None = Field(default=None, ge=-20, le=20)
+    max_level_gap: int | None = Field(default=None, ge=-20, le=20)
+    cross_department: bool = True
+    prioritize_underrepresented: bool = False
+    weights: dict[str, FiniteFloat] = Field(default_factory=dict, max_length=20)
+    objective: MatchObjective = MatchObjective.BEST_TOTAL
+
+    @field_validator("weights")
+    @classmethod
+    def _known_criteria(cls, weights: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(weights) - set(CRITERIA))
+        if unknown:
+            raise ValueError(f"not criteria: {', '.join(unknown)} (known: {', '.join(CRITERIA)})")
+        return weights
+
+
 class RunRequest(Shape):
     dry_run: bool = False
+    policy: PolicyTrial | None = Field(
+        default=None, description="Dry runs only: try this policy instead of the program's"
+    )
 
 
 class ChoiceRequest(Shape):
@@ -112,6 +139,7 @@ class RunOut(Shape):
     by_group: dict[str, Any] | None
     unmatched: list[dict[str, Any]]
     error: str | None
+    policy: dict[str, Any] | None
     started_at: datetime
     finished_at: datetime | None
 
@@ -129,6 +157,7 @@ class RunOut(Shape):
             by_group=run.by_group if done else None,
             unmatched=list(run.unmatched),
             error=run.error,
+            policy=run.policy,
             started_at=run.started_at,
             finished_at=run.finished_at,
         )

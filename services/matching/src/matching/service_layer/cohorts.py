@@ -22,7 +22,7 @@ from matching.service_layer.refusals import Code, Refused
 Data = dict[str, Any]
 
 # The program snapshot names weights in camelCase; the domain in snake_case.
-_WEIGHTS = {
+CRITERIA = {
     "goals": "goals",
     "interests": "interests",
     "crossDepartment": "cross_department",
@@ -46,7 +46,7 @@ def program_rules(program: Mapping[str, Any]) -> ProgramRules:
     kind = ProgramKind(program["kind"])
     raw: Mapping[str, Any] = program.get("matchingPolicy") or {}
     given = raw.get("weights") or {}
-    weights = {_WEIGHTS[k]: float(v) for k, v in given.items() if k in _WEIGHTS}
+    weights = {CRITERIA[k]: float(v) for k, v in given.items() if k in CRITERIA}
     if raw.get("crossDepartment") is False:
         weights["cross_department"] = 0.0  # the program does not prefer crossing departments
     max_gap = raw.get("maxLevelGap")

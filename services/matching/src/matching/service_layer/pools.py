@@ -1,6 +1,8 @@
 """Loading a program's pool from the read model, ready for the domain."""
 
 from collections import Counter
+from collections.abc import Mapping
+from typing import Any
 
 from messaging.outbox import UnitOfWork
 
@@ -21,9 +23,19 @@ async def known_program(uow: UnitOfWork, tenant_id: str, program_id: str) -> Kno
     return program
 
 
-async def load_cohort(uow: UnitOfWork, tenant_id: str, program: KnownProgram) -> Cohort:
+async def load_cohort(
+    uow: UnitOfWork,
+    tenant_id: str,
+    program: KnownProgram,
+    policy: Mapping[str, Any] | None = None,
+) -> Cohort:
+    """The program's pool, under its own matching policy or under `policy` (a dry run's
+    trial, in the snapshot's policy shape)."""
     replicas = Replicas(uow.session, tenant_id)
-    rules = program_rules(program.snapshot)
+    snapshot = (
+        program.snapshot if policy is None else {**program.snapshot, "matchingPolicy": policy}
+    )
+    rules = program_rules(snapshot)
     enrollments = await replicas.active_enrollments(program.program_id)
     people = await replicas.people()
     matches = Matches(uow.session, tenant_id)

@@ -15,8 +15,8 @@ async def on_program(uow: UnitOfWork, received: Received) -> None:
     event = received.event
     assert isinstance(event, ProgramPublished | ProgramUpdated | ProgramClosed)
     program = event.program
-    # The raw snapshot, not the model: it keeps policy fields this version does not know yet
-    # (e.g. adminMatchesNeedConsent), which `cohorts.program_rules` reads when present.
+    # The raw snapshot, not the model: it keeps policy fields a newer profiles may add, which
+    # `cohorts.program_rules` reads when present.
     snapshot: dict[str, Any] = received.envelope.data.get("program") or program.model_dump(
         mode="json", by_alias=True
     )

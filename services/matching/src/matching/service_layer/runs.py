@@ -4,9 +4,10 @@ run proposes nothing, so policies can be compared before anyone is asked."""
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from contracts.matches import MatchOrigin, MatchRunCompleted, MatchRunSnapshot
 from messaging.outbox import UnitOfWork, UnitOfWorkFactory, utcnow
@@ -32,16 +33,34 @@ class RunSettings:
 
 
 async def start_run(
-    uow: UnitOfWork, tenant_id: str, program_id: str, *, dry_run: bool, now: datetime
+    uow: UnitOfWork,
+    tenant_id: str,
+    program_id: str,
+    *,
+    dry_run: bool,
+    now: datetime,
+    policy: Mapping[str, Any] | None = None,
 ) -> MatchRunRow:
-    """A new RUNNING run for a worker to take. Refused when the program is not known here,
-    closed, its policy unusable, or (real runs) another real run is still going."""
+    """A new RUNNING run for a worker to take, under the program's policy or (dry runs) a
+    policy to try. Refused when the program is not known here, closed, the policy unusable,
+    or (real runs) another real run is still going."""
+    if policy is not None and not dry_run:
+        raise Refused(
+            Code.INVALID,
+            "policy",
+            "only a dry run tries another policy; set it on the program to run it for real",
+        )
     program = await known_program(uow, tenant_id, program_id)
     if program.status not in MATCHABLE:
         raise Refused(
             Code.NOT_ALLOWED_IN_STATE, "programId", f"a {program.status} program is not matched"
         )
-    await load_cohort(uow, tenant_id, program)  # refuses an unusable policy now, not later
+    try:  # refuses an unusable policy now, not later
+        await load_cohort(uow, tenant_id, program, policy)
+    except Refused as refused:
+        if policy is None:
+            raise
+        raise Refused(refused.code, "policy", refused.message) from refused
     runs = Runs(uow.session, tenant_id)
     if not dry_run and await runs.running(program_id, dry_run=False) is not None:
         raise Refused(Code.CONFLICT, "programId", "a match run of this program is still going")
@@ -51,6 +70,7 @@ async def start_run(
         program_id=program_id,
         dry_run=dry_run,
         status="RUNNING",
+        policy=dict(policy if policy is not None else program.snapshot.get("matchingPolicy") or {}),
         started_at=now,
     )
     uow.session.add(run)
@@ -70,6 +90,7 @@ def run_snapshot(run: MatchRunRow) -> MatchRunSnapshot:
         started_at=run.started_at,
         finished_at=run.finished_at,
         error=run.error,
+        policy=run.policy,
     )
 
 
@@ -121,7 +142,8 @@ async def _execute(
         if run.status != "RUNNING":
             return run
         program = await known_program(uow, tenant_id, run.program_id)
-        cohort = await load_cohort(uow, tenant_id, program)
+        # The policy as it was when the run was asked for (older runs kept none).
+        cohort = await load_cohort(uow, tenant_id, program, run.policy or None)
     problem = cohort.problem()
     solution = await solve(problem)
     summary = summarize(problem, solution, settings.minimum_group_size)

@@ -12,7 +12,13 @@ from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from itertools import islice
 
-from contracts.programs import ObjectiveMetric, ParticipantRole, ProgramKind, ProgramStatus
+from contracts.programs import (
+    MatchObjective,
+    ObjectiveMetric,
+    ParticipantRole,
+    ProgramKind,
+    ProgramStatus,
+)
 from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 from pydantic.alias_generators import to_camel
 
@@ -93,6 +99,8 @@ class MatchingPolicy:
     cross_department: bool = True
     prioritize_underrepresented: bool = False
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    objective: MatchObjective = MatchObjective.BEST_TOTAL
+    admin_matches_need_consent: bool = True
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from contracts.programs import (
     EligibilitySnapshot,
     EnrollmentWindowSnapshot,
     MatchingPolicySnapshot,
+    MatchObjective,
     ObjectiveMetric,
     ObjectiveSnapshot,
     ParticipantRole,
@@ -112,6 +113,8 @@ class MatchingPolicyIn(_In):
     max_level_gap: LevelGap | None = None
     cross_department: bool = True
     prioritize_underrepresented: bool = False
+    objective: MatchObjective = MatchObjective.BEST_TOTAL
+    admin_matches_need_consent: bool = True
     weights: dict[str, FiniteFloat] | None = Field(
         default=None, max_length=20, description="Criterion → weight; unnamed ones keep defaults"
     )
@@ -125,6 +128,8 @@ class MatchingPolicyIn(_In):
             cross_department=self.cross_department,
             prioritize_underrepresented=self.prioritize_underrepresented,
             weights=with_default_weights(self.weights),
+            objective=self.objective,
+            admin_matches_need_consent=self.admin_matches_need_consent,
         )
 
 

@@ -194,6 +194,8 @@ def definition_of(program: Program) -> ProgramDefinition:
             cross_department=policy.cross_department,
             prioritize_underrepresented=policy.prioritize_underrepresented,
             weights=dict(policy.weights),
+            objective=policy.objective,
+            admin_matches_need_consent=policy.admin_matches_need_consent,
         ),
         enrollment_window=EnrollmentWindow(
             opens_at=program.enrollment_opens_at, closes_at=program.enrollment_closes_at
@@ -268,6 +270,8 @@ def _parts(d: ProgramDefinition) -> _Parts:
             cross_department=policy.cross_department,
             prioritize_underrepresented=policy.prioritize_underrepresented,
             weights=dict(policy.weights),
+            objective=policy.objective,
+            admin_matches_need_consent=policy.admin_matches_need_consent,
         ),
         eligibility=EligibilitySnapshot(
             levels=list(d.eligibility.levels),
