@@ -27,7 +27,7 @@ from matching.config import MatchingSettings
 from matching.domain.model import CohortProblem, CohortSolution
 from matching.entrypoints.api import create_app
 from matching.service_layer.expiry import expire_due
-from matching.service_layer.runs import execute_run, fail_abandoned_runs
+from matching.service_layer.runs import Solver, execute_run, fail_abandoned_runs
 from messaging.consumer import Received
 from messaging.envelope import Envelope, envelope_for
 from messaging.outbox import utcnow
@@ -79,21 +79,26 @@ class Service:
             )
             return [(r.event_type, r.key, r.data) for r in rows]
 
-    async def run(self, tenant_id: str, program_id: str, *, dry_run: bool) -> dict[str, Any]:
-        """Asks for a run, then does what the run worker does, and answers the finished run."""
-        asked = await self.call(
-            tenant_id,
-            "POST",
-            f"/internal/matching/programs/{program_id}/runs",
-            json={"dryRun": dry_run},
+    async def ask_run(self, tenant_id: str, program_id: str, **body: Any) -> httpx.Response:
+        return await self.call(
+            tenant_id, "POST", f"/internal/matching/programs/{program_id}/runs", json=body
         )
-        assert asked.status_code == 202, asked.text
-        assert asked.json()["status"] == "RUNNING"
+
+    async def finish(
+        self, tenant_id: str, run_id: str, solve: Solver | None = None
+    ) -> dict[str, Any]:
+        """Does what the run worker does with the run, and answers the finished run."""
         m = self.matching
-        await execute_run(m.process.uow, tenant_id, asked.json()["id"], m.solve, m.run_settings)
-        done = await self.call(tenant_id, "GET", f"/internal/matching/runs/{asked.json()['id']}")
+        await execute_run(m.process.uow, tenant_id, run_id, solve or m.solve, m.run_settings)
+        done = await self.call(tenant_id, "GET", f"/internal/matching/runs/{run_id}")
         body: dict[str, Any] = done.json()
         return body
+
+    async def run(self, tenant_id: str, program_id: str, *, dry_run: bool) -> dict[str, Any]:
+        asked = await self.ask_run(tenant_id, program_id, dryRun=dry_run)
+        assert asked.status_code == 202, asked.text
+        assert asked.json()["status"] == "RUNNING"
+        return await self.finish(tenant_id, asked.json()["id"])
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
@@ -283,15 +288,10 @@ async def test_a_dry_run_tries_another_policy_without_changing_the_program(
     service: Service,
 ) -> None:
     c = await cohort(service)  # mentors are 3 levels above the mentees
-    runs = f"/internal/matching/programs/{c.program_id}/runs"
     trial = {"maxLevelGap": 1, "objective": "MAX_MATCHED", "weights": {"goals": 1}}
-    asked = await service.call(c.tenant_id, "POST", runs, json={"dryRun": True, "policy": trial})
+    asked = await service.ask_run(c.tenant_id, c.program_id, dryRun=True, policy=trial)
     assert asked.status_code == 202, asked.text
-    m = service.matching
-    await execute_run(m.process.uow, c.tenant_id, asked.json()["id"], m.solve, m.run_settings)
-    tried = (
-        await service.call(c.tenant_id, "GET", f"/internal/matching/runs/{asked.json()['id']}")
-    ).json()
+    tried = await service.finish(c.tenant_id, asked.json()["id"])
     assert (tried["matchedMentees"], tried["unmatchedMentees"]) == (0, 3)
     assert all("level" in u["reason"] for u in tried["unmatched"])
     assert tried["policy"]["maxLevelGap"] == 1 and tried["policy"]["objective"] == "MAX_MATCHED"
@@ -305,7 +305,7 @@ async def test_a_dry_run_tries_another_policy_without_changing_the_program(
         ({"dryRun": True, "policy": {"weights": {"charisma": 1}}}, "policy.weights"),
         ({"dryRun": True, "policy": {"mentorsPerMentee": 0}}, "policy.mentorsPerMentee"),
     ):
-        refused = await service.call(c.tenant_id, "POST", runs, json=body)
+        refused = await service.ask_run(c.tenant_id, c.program_id, **body)
         assert refused.status_code == 422, refused.text
         assert refused.headers["content-type"].startswith("application/problem+json")
         assert refused.json()["errors"][0]["field"] == field, refused.json()
@@ -699,20 +699,14 @@ async def test_a_flag_from_feedback_ends_the_match_and_offers_the_next_best(
 
 async def test_a_crashed_solver_fails_the_run_and_the_next_run_works(service: Service) -> None:
     c = await cohort(service, mentors=1, mentees=1)
-    asked = await service.call(
-        c.tenant_id,
-        "POST",
-        f"/internal/matching/programs/{c.program_id}/runs",
-        json={"dryRun": False},
-    )
+    asked = await service.ask_run(c.tenant_id, c.program_id, dryRun=False)
     pool = service.matching.pool
 
     async def crash(problem: CohortProblem) -> CohortSolution:
         return await pool.run(os.abort)  # the solving process dies, as if killed
 
-    m = service.matching
-    run = await execute_run(m.process.uow, c.tenant_id, asked.json()["id"], crash, m.run_settings)
-    assert run.status == "FAILED" and run.error is not None and "solver process" in run.error
+    run = await service.finish(c.tenant_id, asked.json()["id"], crash)
+    assert run["status"] == "FAILED" and "solver process" in run["error"]
     events = await service.events(c.tenant_id)
     assert events[-1][0] == "matchrun.completed"
     assert events[-1][2]["run"]["status"] == "FAILED"
@@ -724,13 +718,7 @@ async def test_a_crashed_solver_fails_the_run_and_the_next_run_works(service: Se
 
 async def test_a_run_whose_worker_vanished_is_failed(service: Service) -> None:
     c = await cohort(service, mentors=1, mentees=1)
-    asked = await service.call(
-        c.tenant_id,
-        "POST",
-        f"/internal/matching/programs/{c.program_id}/runs",
-        json={"dryRun": False},
-    )
-    run_id = asked.json()["id"]
+    run_id = (await service.ask_run(c.tenant_id, c.program_id, dryRun=False)).json()["id"]
     taken_at = utcnow() - timedelta(hours=1)
     async with service.matching.process.uow() as uow:
         run = await Runs(uow.session, c.tenant_id).get(run_id)

@@ -26,12 +26,16 @@ WENT_WRONG = ("DECLINED", "ENDED")
 PROGRAM_CLOSED = "the program closed"
 
 
-class Replicas:
-    """What matching knows of other services' state."""
+class _OfTenant:
+    """Reads and writes of one tenant's rows, within the caller's unit of work."""
 
     def __init__(self, session: AsyncSession, tenant_id: str) -> None:
         self.session = session
         self.tenant_id = tenant_id
+
+
+class Replicas(_OfTenant):
+    """What matching knows of other services' state."""
 
     async def program(self, program_id: str) -> KnownProgram | None:
         return await self.session.get(KnownProgram, (self.tenant_id, program_id))
@@ -58,11 +62,7 @@ class Replicas:
         return {r.person_id: r.snapshot for r in rows}
 
 
-class Matches:
-    def __init__(self, session: AsyncSession, tenant_id: str) -> None:
-        self.session = session
-        self.tenant_id = tenant_id
-
+class Matches(_OfTenant):
     async def get(self, match_id: str, *, lock: bool = False) -> MatchRow | None:
         stmt = select(MatchRow).where(
             col(MatchRow.tenant_id) == self.tenant_id,
@@ -150,11 +150,7 @@ class Matches:
         return frozenset((r.mentor_id, r.mentee_id) for r in rows)
 
 
-class HeldSessions:
-    def __init__(self, session: AsyncSession, tenant_id: str) -> None:
-        self.session = session
-        self.tenant_id = tenant_id
-
+class HeldSessions(_OfTenant):
     async def counted(self, match_id: str, session_id: str, ended_at: datetime) -> bool:
         """Records the session as held for the match; False when it was counted before."""
         key = (self.tenant_id, match_id, session_id)
@@ -171,11 +167,7 @@ class HeldSessions:
         return True
 
 
-class Ratings:
-    def __init__(self, session: AsyncSession, tenant_id: str) -> None:
-        self.session = session
-        self.tenant_id = tenant_id
-
+class Ratings(_OfTenant):
     async def record(self, response_id: str, mentor_id: str, rating: int, revision: int) -> None:
         """Keeps the newest revision of each response's rating."""
         known = await self.session.get(MenteeRating, (self.tenant_id, response_id))
@@ -220,11 +212,7 @@ def due_for_expiry_query(now: datetime, limit: int) -> Any:
     )
 
 
-class Runs:
-    def __init__(self, session: AsyncSession, tenant_id: str) -> None:
-        self.session = session
-        self.tenant_id = tenant_id
-
+class Runs(_OfTenant):
     async def get(self, run_id: str) -> MatchRunRow | None:
         row = await self.session.get(MatchRunRow, run_id)
         return row if row is not None and row.tenant_id == self.tenant_id else None
