@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, TypeVar
 
+from contracts.matches import MatchSnapshot
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from messaging.outbox import UnitOfWork, utcnow
@@ -21,7 +22,6 @@ from matching.entrypoints.schemas import (
     DecisionRequest,
     MatchEdge,
     MatchList,
-    MatchOut,
     MatchPage,
     PairOut,
     PairPage,
@@ -31,6 +31,7 @@ from matching.entrypoints.schemas import (
     SuggestionOut,
 )
 from matching.service_layer import matches as lifecycle
+from matching.service_layer.matches import snapshot
 from matching.service_layer.pools import known_program, load_cohort
 from matching.service_layer.refusals import Code, Refused, not_found
 from matching.service_layer.runs import start_run
@@ -168,9 +169,7 @@ async def program_matches(
             program_id, _statuses(status), _page_size(first), _after(after)
         )
         return MatchPage(
-            edges=[
-                MatchEdge(node=MatchOut.of(r), cursor=_cursor(r.proposed_at, r.id)) for r in rows
-            ],
+            edges=[MatchEdge(node=snapshot(r), cursor=_cursor(r.proposed_at, r.id)) for r in rows],
             has_next_page=more,
             total_count=total,
         )
@@ -187,18 +186,18 @@ async def person_matches(
 ) -> MatchList | JSONResponse:
     async def get(uow: UnitOfWork) -> MatchList:
         rows = await Matches(uow.session, caller.tenant_id).of_person(person_id, _statuses(status))
-        return MatchList(items=[MatchOut.of(r) for r in rows])
+        return MatchList(items=[snapshot(r) for r in rows])
 
     return await _transact(request, get, write=False)
 
 
-@router.get("/matches/{match_id}", response_model=MatchOut)
-async def match(match_id: str, caller: CallerDep, request: Request) -> MatchOut | JSONResponse:
-    async def get(uow: UnitOfWork) -> MatchOut:
+@router.get("/matches/{match_id}", response_model=MatchSnapshot)
+async def match(match_id: str, caller: CallerDep, request: Request) -> MatchSnapshot | JSONResponse:
+    async def get(uow: UnitOfWork) -> MatchSnapshot:
         row = await Matches(uow.session, caller.tenant_id).get(match_id)
         if row is None:
             raise not_found("match")
-        return MatchOut.of(row)
+        return snapshot(row)
 
     return await _transact(request, get, write=False)
 
@@ -219,10 +218,10 @@ async def suggestions(
     return SuggestionList(items=[SuggestionOut.of(s) for s in found])
 
 
-@router.post("/programs/{program_id}/choices", status_code=201, response_model=MatchOut)
+@router.post("/programs/{program_id}/choices", status_code=201, response_model=MatchSnapshot)
 async def choose_mentor(
     program_id: str, body: ChoiceRequest, caller: CallerDep, request: Request
-) -> MatchOut | JSONResponse:
+) -> MatchSnapshot | JSONResponse:
     ttl = _matching(request).run_settings.proposal_ttl
     row = await _transact(
         request,
@@ -237,23 +236,23 @@ async def choose_mentor(
         ),
         write=True,
     )
-    return MatchOut.of(row)
+    return snapshot(row)
 
 
-@router.post("/matches/{match_id}/accept", response_model=MatchOut)
+@router.post("/matches/{match_id}/accept", response_model=MatchSnapshot)
 async def accept(
     match_id: str, body: DecisionRequest, caller: CallerDep, request: Request
-) -> MatchOut | JSONResponse:
+) -> MatchSnapshot | JSONResponse:
     return await _decide(
         request,
         lambda uow: lifecycle.accept(uow, caller.tenant_id, match_id, body.person_id, utcnow()),
     )
 
 
-@router.post("/matches/{match_id}/decline", response_model=MatchOut)
+@router.post("/matches/{match_id}/decline", response_model=MatchSnapshot)
 async def decline(
     match_id: str, body: DecisionRequest, caller: CallerDep, request: Request
-) -> MatchOut | JSONResponse:
+) -> MatchSnapshot | JSONResponse:
     return await _decide(
         request,
         lambda uow: lifecycle.decline(
@@ -262,10 +261,10 @@ async def decline(
     )
 
 
-@router.post("/matches/{match_id}/end", response_model=MatchOut)
+@router.post("/matches/{match_id}/end", response_model=MatchSnapshot)
 async def end(
     match_id: str, body: DecisionRequest, caller: CallerDep, request: Request
-) -> MatchOut | JSONResponse:
+) -> MatchSnapshot | JSONResponse:
     return await _decide(
         request,
         lambda uow: lifecycle.end(
@@ -276,5 +275,5 @@ async def end(
 
 async def _decide(
     request: Request, use_case: Callable[[UnitOfWork], Awaitable[MatchRow]]
-) -> MatchOut | JSONResponse:
-    return MatchOut.of(await _transact(request, use_case, write=True))
+) -> MatchSnapshot | JSONResponse:
+    return snapshot(await _transact(request, use_case, write=True))

@@ -1,19 +1,20 @@
 """The HTTP shapes of matching's internal API (camelCase JSON), and refusals as problem+json."""
 
-from datetime import datetime
 from typing import Any
 
+from contracts.matches import MatchRunSnapshot, MatchSnapshot
 from contracts.programs import MatchObjective
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, field_validator
 from pydantic.alias_generators import to_camel
 from runtime.problems import PROBLEM_JSON
 
-from matching.adapters.tables import MatchRow, MatchRunPair, MatchRunRow
+from matching.adapters.tables import MatchRunPair, MatchRunRow
 from matching.domain.model import Suggestion
 from matching.service_layer.cohorts import CRITERIA
 from matching.service_layer.matches import reasons_json
 from matching.service_layer.refusals import Code, Refused
+from matching.service_layer.runs import run_snapshot
 
 
 class Shape(BaseModel):
@@ -65,60 +66,12 @@ class ReasonOut(Shape):
     explanation: str
 
 
-class MatchOut(Shape):
-    id: str
-    program_id: str
-    kind: str
-    mentor_id: str
-    mentee_ids: list[str]
-    score: float
-    reasons: list[ReasonOut]
-    status: str
-    origin: str
-    run_id: str | None
-    accepted_by: list[str]
-    proposed_at: datetime
-    expires_at: datetime | None
-    decided_at: datetime | None
-    ended_at: datetime | None
-    reason: str | None
-    flagged_for_review: bool
-    sessions_completed: int
-    last_session_at: datetime | None
-    revision: int
-
-    @classmethod
-    def of(cls, row: MatchRow) -> "MatchOut":
-        return cls(
-            id=row.id,
-            program_id=row.program_id,
-            kind=row.kind,
-            mentor_id=row.mentor_id,
-            mentee_ids=[row.mentee_id],
-            score=row.score,
-            reasons=[ReasonOut.model_validate(r) for r in row.reasons],
-            status=row.status,
-            origin=row.origin,
-            run_id=row.run_id,
-            accepted_by=list(row.accepted_by),
-            proposed_at=row.proposed_at,
-            expires_at=row.expires_at,
-            decided_at=row.decided_at,
-            ended_at=row.ended_at,
-            reason=row.reason,
-            flagged_for_review=row.flagged_for_review,
-            sessions_completed=row.sessions_completed,
-            last_session_at=row.last_session_at,
-            revision=row.revision,
-        )
-
-
 class MatchList(Shape):
-    items: list[MatchOut]
+    items: list[MatchSnapshot]
 
 
 class MatchEdge(Shape):
-    node: MatchOut
+    node: MatchSnapshot
     cursor: str
 
 
@@ -128,39 +81,18 @@ class MatchPage(Shape):
     total_count: int
 
 
-class RunOut(Shape):
-    id: str
-    program_id: str
-    dry_run: bool
-    status: str
-    matched_mentees: int
-    unmatched_mentees: int
-    mean_score: float | None
-    by_group: dict[str, Any] | None
+class RunOut(MatchRunSnapshot):
+    """A run as the API shows it: its event snapshot, with who was left unmatched and why;
+    the aggregates only once it completed."""
+
+    by_group: dict[str, Any] | None  # type: ignore[assignment]
     unmatched: list[dict[str, Any]]
-    error: str | None
-    policy: dict[str, Any] | None
-    started_at: datetime
-    finished_at: datetime | None
 
     @classmethod
     def of(cls, run: MatchRunRow) -> "RunOut":
-        done = run.status == "COMPLETED"
-        return cls(
-            id=run.id,
-            program_id=run.program_id,
-            dry_run=run.dry_run,
-            status=run.status,
-            matched_mentees=run.matched_mentees,
-            unmatched_mentees=run.unmatched_mentees,
-            mean_score=run.mean_score,
-            by_group=run.by_group if done else None,
-            unmatched=list(run.unmatched),
-            error=run.error,
-            policy=run.policy,
-            started_at=run.started_at,
-            finished_at=run.finished_at,
-        )
+        fields = dict(run_snapshot(run))
+        fields["by_group"] = run.by_group if run.status == "COMPLETED" else None
+        return cls(**fields, unmatched=list(run.unmatched))
 
 
 class PairOut(Shape):

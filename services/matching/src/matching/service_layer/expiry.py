@@ -3,11 +3,11 @@ the next best mentor, in the same transaction."""
 
 from datetime import datetime, timedelta
 
-from contracts.matches import MatchDeclined, MatchStatus
+from contracts.matches import MatchStatus
 from messaging.outbox import UnitOfWorkFactory
 
 from matching.adapters.repository import Matches, due_for_expiry_query
-from matching.service_layer.matches import snapshot
+from matching.service_layer.matches import lapse
 from matching.service_layer.self_serve import offer_next_best
 
 BATCH = 100
@@ -25,13 +25,7 @@ async def expire_due(
             row = await Matches(uow.session, tenant_id).get(match_id, lock=True)
             if row is None or row.status != MatchStatus.PROPOSED.value:
                 continue  # answered meanwhile
-            row.status = MatchStatus.DECLINED.value
-            row.reason = "expired: no answer in time"
-            row.decided_at = now
-            row.expires_at = None
-            row.revision += 1
-            row.updated_at = now
-            await uow.emit(MatchDeclined(match=snapshot(row)), tenant_id=tenant_id)
+            await lapse(uow, tenant_id, row, now)
             await uow.session.flush()  # the lapsed pair now counts as blocked
             await offer_next_best(
                 uow,

@@ -39,6 +39,9 @@ def reasons_json(reasons: Sequence[Reason]) -> list[dict[str, object]]:
     ]
 
 
+EXPIRED = "expired: no answer in time"
+
+
 def snapshot(row: MatchRow) -> MatchSnapshot:
     return MatchSnapshot(
         id=row.id,
@@ -190,6 +193,13 @@ async def decline(
     )
     await uow.emit(MatchDeclined(match=snapshot(row)), tenant_id=tenant_id)
     return row
+
+
+async def lapse(uow: UnitOfWork, tenant_id: str, row: MatchRow, now: datetime) -> None:
+    """A proposal nobody answered in time: DECLINED ("expired"), so the pair is not
+    proposed again."""
+    _change(row, now, status=MatchStatus.DECLINED, decided_at=now, expires_at=None, reason=EXPIRED)
+    await uow.emit(MatchDeclined(match=snapshot(row)), tenant_id=tenant_id)
 
 
 async def end(

@@ -8,16 +8,11 @@ from typing import Annotated, Any
 from contracts.base import ContractModel
 from contracts.enrollments import EnrollmentStatus
 from contracts.programs import (
-    CurriculumSnapshot,
-    EligibilitySnapshot,
-    EnrollmentWindowSnapshot,
-    MatchingPolicySnapshot,
     MatchObjective,
     ObjectiveMetric,
-    ObjectiveSnapshot,
     ParticipantRole,
     ProgramKind,
-    ProgramStatus,
+    ProgramSnapshot,
 )
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, ConfigDict, Field, FiniteFloat, StringConstraints
@@ -229,22 +224,10 @@ def _violation(name: str, message: str) -> Violation:
 # --- programs out ----------------------------------------------------------------------------
 
 
-class ProgramPublic(ContractModel):
-    id: str
-    name: str
-    kind: ProgramKind
-    status: ProgramStatus
-    description: str | None
-    starts_on: date | None
-    ends_on: date | None
-    objectives: list[ObjectiveSnapshot]
-    curriculum: CurriculumSnapshot
-    matching_policy: MatchingPolicySnapshot
-    enrollment_window: EnrollmentWindowSnapshot
-    eligibility: EligibilitySnapshot
-    revision: int
+class ProgramPublic(ProgramSnapshot):
+    """The program as its API shows it: its event snapshot, and when it was created."""
+
     created_at: AwareDatetime
-    updated_at: AwareDatetime
 
     @classmethod
     def of(cls, program: Program) -> "ProgramPublic":

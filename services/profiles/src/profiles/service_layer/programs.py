@@ -5,7 +5,7 @@ Drafts are private to profiles: events start with `program.published` (openEnrol
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -163,15 +163,10 @@ def definition_of(program: Program) -> ProgramDefinition:
         description=program.description,
         starts_on=program.starts_on,
         ends_on=program.ends_on,
+        # The domain's objective and policy carry exactly their snapshot's fields.
         objectives=tuple(
-            Objective(
-                metric=o.metric,
-                target=o.target,
-                baseline=o.baseline,
-                due_on=o.due_on,
-                description=o.description,
-            )
-            for o in (ObjectiveSnapshot.model_validate(item) for item in program.objectives)
+            Objective(**ObjectiveSnapshot.model_validate(item).model_dump())
+            for item in program.objectives
         ),
         curriculum=Curriculum(
             cadence=curriculum.cadence,
@@ -186,17 +181,7 @@ def definition_of(program: Program) -> ProgramDefinition:
                 for m in curriculum.modules
             ),
         ),
-        matching_policy=MatchingPolicy(
-            mentors_per_mentee=policy.mentors_per_mentee,
-            group_size=policy.group_size,
-            min_level_gap=policy.min_level_gap,
-            max_level_gap=policy.max_level_gap,
-            cross_department=policy.cross_department,
-            prioritize_underrepresented=policy.prioritize_underrepresented,
-            weights=dict(policy.weights),
-            objective=policy.objective,
-            admin_matches_need_consent=policy.admin_matches_need_consent,
-        ),
+        matching_policy=MatchingPolicy(**policy.model_dump()),
         enrollment_window=EnrollmentWindow(
             opens_at=program.enrollment_opens_at, closes_at=program.enrollment_closes_at
         ),
@@ -236,19 +221,10 @@ class _Parts:
 
 
 def _parts(d: ProgramDefinition) -> _Parts:
-    policy = d.matching_policy
-    # Every field is passed explicitly: events are dumped with exclude_unset.
+    # Every field is passed explicitly (asdict gives them all): events are dumped with
+    # exclude_unset.
     return _Parts(
-        objectives=[
-            ObjectiveSnapshot(
-                metric=o.metric,
-                target=o.target,
-                baseline=o.baseline,
-                due_on=o.due_on,
-                description=o.description,
-            )
-            for o in d.objectives
-        ],
+        objectives=[ObjectiveSnapshot(**asdict(o)) for o in d.objectives],
         curriculum=CurriculumSnapshot(
             cadence=d.curriculum.cadence,
             session_minutes=d.curriculum.session_minutes,
@@ -262,17 +238,7 @@ def _parts(d: ProgramDefinition) -> _Parts:
                 for m in d.curriculum.modules
             ],
         ),
-        matching_policy=MatchingPolicySnapshot(
-            mentors_per_mentee=policy.mentors_per_mentee,
-            group_size=policy.group_size,
-            min_level_gap=policy.min_level_gap,
-            max_level_gap=policy.max_level_gap,
-            cross_department=policy.cross_department,
-            prioritize_underrepresented=policy.prioritize_underrepresented,
-            weights=dict(policy.weights),
-            objective=policy.objective,
-            admin_matches_need_consent=policy.admin_matches_need_consent,
-        ),
+        matching_policy=MatchingPolicySnapshot(**asdict(d.matching_policy)),
         eligibility=EligibilitySnapshot(
             levels=list(d.eligibility.levels),
             departments=list(d.eligibility.departments),
