@@ -2,9 +2,9 @@
 id; a match run's completion carries its aggregates only (never who was in which group)."""
 
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, WithJsonSchema
 
 from contracts import topics
 from contracts.base import ContractModel, Event
@@ -24,6 +24,12 @@ class MatchOrigin(StrEnum):
     RUN = "RUN"  # proposed by a match run
     SELF_SERVE = "SELF_SERVE"  # the mentee chose the mentor from suggestions
     REOFFER = "REOFFER"  # the next best, after an earlier proposal expired
+
+
+class MatchRunStatus(StrEnum):
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
 
 
 class MatchReasonSnapshot(ContractModel):
@@ -117,7 +123,12 @@ class MatchRunSnapshot(ContractModel):
     id: str
     program_id: str
     dry_run: bool = Field(description="A preview: nothing was proposed to anyone")
-    status: str = Field(description="RUNNING, COMPLETED or FAILED")
+    # Typed here, a plain string in the published schema (as it always was).
+    status: Annotated[
+        MatchRunStatus,
+        WithJsonSchema({"type": "string", "title": "Status"}),
+        Field(description="RUNNING, COMPLETED or FAILED"),
+    ]
     matched_mentees: int
     unmatched_mentees: int
     mean_score: float | None

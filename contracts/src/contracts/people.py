@@ -16,7 +16,10 @@ class PersonStatus(StrEnum):
     TERMINATED = "TERMINATED"
 
 
-class PersonSnapshot(ContractModel):
+class PersonView(ContractModel):
+    """A person as every API shows them. It has no field for self-identification, so no
+    answer can carry it."""
+
     id: str
     external_id: str | None = None
     email: str
@@ -26,13 +29,25 @@ class PersonSnapshot(ContractModel):
     title: str | None = None
     department: str | None = None
     location: str | None = None
-    time_zone: str
-    level: int | None = None
-    manager_id: str | None = Field(default=None, description="Null until the manager is known")
+    time_zone: str = Field(description="IANA time zone")
+    level: int | None = Field(default=None, description="Seniority band; higher is more senior")
     manager_external_id: str | None = None
     hire_date: date | None = None
     languages: list[str] = Field(default_factory=list)
     status: PersonStatus
+    # Added after v1 (absent in older events): the login name, and what the person says of
+    # themselves (self-service, not from the HRIS).
+    user_name: str | None = None
+    skills: list[str] = Field(default_factory=list)
+    interests: list[str] = Field(default_factory=list)
+    bio: str | None = None
+
+
+class PersonSnapshot(PersonView):
+    """A person as their events carry them: the view, their manager's id, the versions, and
+    (for fair matching and suppressed aggregates only) their self-identification."""
+
+    manager_id: str | None = Field(default=None, description="Null until the manager is known")
     # Sensitive: for fair matching and suppressed aggregates only; never shown through the API.
     underrepresented: bool | None = None
     demographics: dict[str, Any] | None = None
@@ -42,12 +57,6 @@ class PersonSnapshot(ContractModel):
         default=0, description="Grows with every change profiles makes; replicas keep the newest"
     )
     updated_at: AwareDatetime
-    # Added after v1 (absent in older events): the login name, and what the person says of
-    # themselves (self-service, not from the HRIS).
-    user_name: str | None = None
-    skills: list[str] = Field(default_factory=list)
-    interests: list[str] = Field(default_factory=list)
-    bio: str | None = None
 
 
 class OrgFieldChange(ContractModel):

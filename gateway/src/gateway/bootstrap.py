@@ -1,8 +1,12 @@
 """The wiring: the only place that reads config and builds clients."""
 
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 from messaging.settings import KafkaSettings
 from runtime.process import ServiceProcess
 from service_auth.tokens import TokenMinter
@@ -10,13 +14,14 @@ from telemetry.tracing import instrument_httpx
 
 from gateway.adapters import tables
 from gateway.adapters.upstream import ServiceClient
-from gateway.config import GatewaySettings
+from gateway.config import GatewaySettings, GatewayStoreSettings
 from gateway.graphql.context import Upstreams
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def build(settings: GatewaySettings, kafka: KafkaSettings) -> ServiceProcess:
+def build(settings: GatewayStoreSettings, kafka: KafkaSettings) -> ServiceProcess:
+    """The gateway's process: its database, outbox relay and (when serving) its clients."""
     return ServiceProcess(
         name="gateway",
         database_url=settings.database_url_for("gateway"),
@@ -24,25 +29,27 @@ def build(settings: GatewaySettings, kafka: KafkaSettings) -> ServiceProcess:
         tables=tables.messaging,
         bootstrap_servers=kafka.bootstrap_servers,
         run_workers=settings.run_workers,
+        resources=[upstream_clients(settings)] if isinstance(settings, GatewaySettings) else [],
     )
 
 
-def upstreams(settings: GatewaySettings, http: httpx.AsyncClient) -> Upstreams:
-    if not settings.service_token_private_key:
-        raise ValueError(
-            "GATEWAY_SERVICE_TOKEN_PRIVATE_KEY is not set: the gateway signs "
-            "every internal call with it"
-        )
+def upstream_clients(
+    settings: GatewaySettings,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """For the app's life: one pooled HTTP client, and a client per service on it
+    (`app.state.upstreams`), each call signed with a fresh service token."""
     minter = TokenMinter(settings.service_token_private_key)
-    return Upstreams(
-        profiles=ServiceClient(http, settings.profiles_url, "profiles", minter),
-        matching=ServiceClient(http, settings.matching_url, "matching", minter),
-    )
 
+    @contextlib.asynccontextmanager
+    async def clients(app: FastAPI) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(
+            timeout=settings.upstream_timeout_s, limits=httpx.Limits(max_connections=200)
+        ) as http:
+            instrument_httpx(http)
+            app.state.upstreams = Upstreams(
+                profiles=ServiceClient(http, settings.profiles_url, "profiles", minter),
+                matching=ServiceClient(http, settings.matching_url, "matching", minter),
+            )
+            yield
 
-def http_client(settings: GatewaySettings) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(
-        timeout=settings.upstream_timeout_s, limits=httpx.Limits(max_connections=200)
-    )
-    instrument_httpx(client)
-    return client
+    return clients

@@ -11,6 +11,7 @@ from gateway.config import GatewaySettings
 from gateway.entrypoints.api import create_app
 from gateway.service_layer.tenants import create_tenant
 from persistence.migrations import upgrade_async
+from service_auth.tokens import generate_keypair
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -28,7 +29,10 @@ async def scim(
     url = await database_factory("gateway")
     await upgrade_async(MIGRATIONS, url)
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")  # nothing listens there
-    app = create_app(GatewaySettings(database_url=url, run_workers=False))
+    private_key, _ = generate_keypair()
+    app = create_app(
+        GatewaySettings(database_url=url, run_workers=False, service_token_private_key=private_key)
+    )
     process = app.state.process
     async with process.uow() as uow:
         credentials = await create_tenant(uow, "Broker Down Ltd")

@@ -1,6 +1,3 @@
-import contextlib
-from collections.abc import AsyncIterator
-
 from fastapi import FastAPI
 from messaging.settings import KafkaSettings
 
@@ -16,21 +13,12 @@ from gateway.scim import routes as scim_routes
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
-    settings = settings or GatewaySettings()
+    settings = settings or GatewaySettings.load()
     process = bootstrap.build(settings, KafkaSettings())
     app = process.create_app(
         title="Cairn gateway",
         routers=[hris_webhooks.router, imports.router, graphql_router(), scim_routes.router],
     )
     app.state.settings = settings
-    inner = app.router.lifespan_context
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
-        async with bootstrap.http_client(settings) as http, inner(app_):
-            app_.state.upstreams = bootstrap.upstreams(settings, http)
-            yield
-
-    app.router.lifespan_context = lifespan
     app.add_exception_handler(Unauthenticated, unauthenticated_response)
     return app

@@ -15,7 +15,7 @@ from messaging.settings import KafkaSettings
 from persistence.migrations import upgrade_async
 
 from gateway import bootstrap
-from gateway.config import GatewaySettings
+from gateway.config import GatewayStoreSettings
 from gateway.hris.registry import PROVIDERS
 from gateway.service_layer.tenants import (
     InvalidConnection,
@@ -30,7 +30,7 @@ _SETTING_OPTIONS = {"api_base": "--api-base", "api_key": "--api-key"}
 
 
 async def _in_gateway_db(use_case: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    settings = GatewaySettings(run_workers=False)
+    settings = GatewayStoreSettings.load().model_copy(update={"run_workers": False})
     process = bootstrap.build(settings, KafkaSettings())
     await upgrade_async(process.migrations_dir, process.database_url)
     try:

@@ -42,6 +42,27 @@ class Received:
 Handler = Callable[[UnitOfWork, Received], Awaitable[None]]
 
 
+def subscriptions(*groups: Mapping[str, Handler]) -> dict[str, Handler]:
+    """One handler per event type, from each use case's own map. Two handlers for one type is
+    a wiring mistake (one would silently replace the other): refused at start-up."""
+    merged: dict[str, Handler] = {}
+    for group in groups:
+        for event_type, handler in group.items():
+            if event_type in merged:
+                raise ValueError(
+                    f"two handlers for {event_type}: {_name(merged[event_type])} and "
+                    f"{_name(handler)}; compose them in one use case"
+                )
+            if event_type not in EVENT_TYPES:
+                raise ValueError(f"no contract for event type {event_type!r}")
+            merged[event_type] = handler
+    return merged
+
+
+def _name(handler: Handler) -> str:
+    return f"{handler.__module__}.{getattr(handler, '__qualname__', handler)}"
+
+
 class PoisonMessage(Exception):
     """Retrying cannot help (unreadable envelope, data that breaks the contract)."""
 

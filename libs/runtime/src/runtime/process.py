@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,9 @@ class ServiceProcess:
     run_workers: bool = True
     # More background loops beside relay and consumer (e.g. a scheduler), each given this process.
     workers: Sequence[Callable[["ServiceProcess"], Coroutine[Any, Any, None]]] = ()
+    # What else lives as long as the app (e.g. the gateway's HTTP client), entered after the
+    # migrations and left before the workers stop.
+    resources: Sequence[Callable[[FastAPI], AbstractAsyncContextManager[None]]] = ()
     engine: AsyncEngine = field(init=False)
     uow: UnitOfWorkFactory = field(init=False)
     publisher: Publisher = field(init=False)
@@ -65,8 +69,16 @@ class ServiceProcess:
             )
 
     @contextlib.asynccontextmanager
-    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
         await upgrade_async(self.migrations_dir, self.database_url)
+        async with contextlib.AsyncExitStack() as resources:
+            for resource in self.resources:
+                await resources.enter_async_context(resource(app))
+            async with self._workers():
+                yield
+
+    @contextlib.asynccontextmanager
+    async def _workers(self) -> AsyncIterator[None]:
         workers: list[asyncio.Task[None]] = []
         if self.run_workers:
             workers.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))

@@ -8,7 +8,7 @@ from feedback.config import FeedbackSettings
 
 
 def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
-    settings = settings or FeedbackSettings()
+    settings = settings or FeedbackSettings.load()
     process = bootstrap.build(settings, KafkaSettings())
     return process.create_app(
         title="Cairn feedback",

@@ -12,7 +12,7 @@ from matching.service_layer.refusals import Refused
 
 
 def create_app(settings: MatchingSettings | None = None) -> FastAPI:
-    settings = settings or MatchingSettings()
+    settings = settings or MatchingSettings.load()
     matching = bootstrap.build(settings, KafkaSettings())
     app = matching.process.create_app(
         title="Cairn matching",

@@ -7,7 +7,7 @@ from profiles.entrypoints import enrollments, imports, people, programs
 
 
 def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
-    settings = settings or ProfilesSettings()
+    settings = settings or ProfilesSettings.load()
     process = bootstrap.build(settings, KafkaSettings())
     return process.create_app(
         title="Cairn profiles",

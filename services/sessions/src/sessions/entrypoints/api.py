@@ -8,7 +8,7 @@ from sessions.config import SessionsSettings
 
 
 def create_app(settings: SessionsSettings | None = None) -> FastAPI:
-    settings = settings or SessionsSettings()
+    settings = settings or SessionsSettings.load()
     process = bootstrap.build(settings, KafkaSettings())
     return process.create_app(
         title="Cairn sessions",
