@@ -3,11 +3,12 @@
 A program is published when it opens enrollment; drafts are private to profiles, so their
 edits publish nothing."""
 
+from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar
+from typing import Annotated, ClassVar, Final
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from contracts import topics
 from contracts.base import ContractModel, Event
@@ -67,6 +68,56 @@ class CurriculumSnapshot(ContractModel):
     cadence: str = Field(description="RFC 5545 RRULE: DAILY/WEEKLY/MONTHLY, INTERVAL, BYDAY, …")
     session_minutes: int
     modules: list[CurriculumModuleSnapshot]
+
+
+class MatchCriterion(StrEnum):
+    """What a match's score weighs (the keys of a policy's `weights`)."""
+
+    GOALS = "goals"
+    INTERESTS = "interests"
+    CROSS_DEPARTMENT = "crossDepartment"
+    LEVEL_GAP = "levelGap"
+    TIME_ZONE = "timeZone"
+    FEEDBACK = "feedback"
+
+
+DEFAULT_WEIGHTS: Final[Mapping[MatchCriterion, float]] = {
+    MatchCriterion.GOALS: 0.35,
+    MatchCriterion.INTERESTS: 0.15,
+    MatchCriterion.CROSS_DEPARTMENT: 0.10,
+    MatchCriterion.LEVEL_GAP: 0.15,
+    MatchCriterion.TIME_ZONE: 0.15,
+    MatchCriterion.FEEDBACK: 0.10,
+}
+
+
+class MatchingPolicyTerms(ContractModel):
+    """A matching policy as a program's owner (or a dry run trying one) gives it: each member
+    left out takes its default, weights not named keep theirs. Bounds are checked here, the
+    rules that depend on the program's kind by profiles. Its members are the snapshot's."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt member is an error, not a no-op
+
+    mentors_per_mentee: int = Field(default=1, ge=1, le=10)
+    group_size: int | None = Field(default=None, ge=2, le=100)
+    min_level_gap: int | None = Field(default=None, ge=-100, le=100)
+    max_level_gap: int | None = Field(default=None, ge=-100, le=100)
+    cross_department: bool = True
+    prioritize_underrepresented: bool = False
+    weights: dict[MatchCriterion, Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = (
+        Field(
+            default=None, description="Criterion → weight ≥ 0; criteria left out keep their default"
+        )
+    )
+    objective: MatchObjective = MatchObjective.BEST_TOTAL
+    admin_matches_need_consent: bool = True
+
+    def snapshot(self) -> "MatchingPolicySnapshot":
+        """The whole policy, every weight spelled out."""
+        weights = {**DEFAULT_WEIGHTS, **(self.weights or {})}
+        return MatchingPolicySnapshot.model_validate(
+            {**self.model_dump(), "weights": {str(k): float(v) for k, v in weights.items()}}
+        )
 
 
 class MatchingPolicySnapshot(ContractModel):

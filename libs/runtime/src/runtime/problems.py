@@ -74,7 +74,8 @@ def field_errors(exc: ValidationError | RequestValidationError) -> list[dict[str
     """Pydantic errors as [{"field": "changes.0.employee.email", "message": ...}]."""
     out = []
     for error in exc.errors():
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
+        # A bad dict key is named by the key itself (`weights.vibes`, not `weights.vibes.[key]`).
+        location = [str(p) for p in error.get("loc", ()) if p not in ("body", "[key]")]
         out.append({"field": ".".join(location) or None, "message": error.get("msg", "invalid")})
     return out
 
