@@ -4,7 +4,13 @@ in its own process) rebuilds exactly the same cohort."""
 from __future__ import annotations
 
 import numpy as np
-from matching.domain.model import CohortProblem, MatchingPolicy, MenteeProfile, MentorProfile, Role
+from contracts.programs import ParticipantRole
+from matching.domain.model import (
+    CohortProblem,
+    MatchingPolicy,
+    MenteeProfile,
+    MentorProfile,
+)
 
 DEPARTMENTS = [
     "Finance", "Engineering", "Sales", "Marketing", "Legal", "Operations", "Product", "Design",
@@ -84,7 +90,7 @@ def cohort(mentees: int, seed: int = 7, capacity: int = 5, ratio: float = 0.2) -
             MenteeProfile(
                 id=ids[k],
                 level=int(level[k]),
-                roles=frozenset({Role.MENTEE}),
+                roles=frozenset({ParticipantRole.MENTEE}),
                 department=DEPARTMENTS[dept[k]],
                 goals=goals,
                 interests=_pick(rng, INTERESTS, 0, 4),
@@ -108,7 +114,7 @@ def cohort(mentees: int, seed: int = 7, capacity: int = 5, ratio: float = 0.2) -
                 id=ids[k],
                 name=f"Mentor {k}",
                 level=int(level[k]),
-                roles=frozenset({Role.MENTOR}),
+                roles=frozenset({ParticipantRole.MENTOR}),
                 department=DEPARTMENTS[dept[k]],
                 title=title,
                 bio=bio,

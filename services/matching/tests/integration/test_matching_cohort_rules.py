@@ -2,9 +2,9 @@
 policy read from its snapshot."""
 
 import pytest
+from contracts.programs import MatchObjective, ProgramKind
 from hypothesis import given
 from hypothesis import strategies as st
-from matching.domain.model import Objective, ProgramKind
 from matching.service_layer.cohorts import program_rules, reporting_lines
 from matching.service_layer.refusals import Code, Refused
 
@@ -38,7 +38,7 @@ def test_a_policy_reads_its_flags_and_defaults() -> None:
     assert (rules.policy.min_level_gap, rules.policy.max_level_gap) == (0, 2)
     assert rules.policy.weights.cross_department == 0.0
     assert rules.policy.weights.time_zone == 0.5
-    assert rules.policy.objective is Objective.MAX_MATCHED
+    assert rules.policy.objective is MatchObjective.MAX_MATCHED
     assert rules.consent_needed is False
     assert program_rules({"kind": "ONE_ON_ONE", "matchingPolicy": {}}).consent_needed is True
 

@@ -13,6 +13,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
+from contracts.programs import MatchObjective, ParticipantRole, ProgramKind
 from matching.domain import flow, optimizer, peer
 from matching.domain.baselines import solve_dense_reference, solve_greedy
 from matching.domain.model import (
@@ -21,9 +22,6 @@ from matching.domain.model import (
     MatchingPolicy,
     MenteeProfile,
     MentorProfile,
-    Objective,
-    ProgramKind,
-    Role,
 )
 
 SKILLS = ["negotiation", "pricing", "hiring", "coaching", "budgets", "strategy", "sql"]
@@ -42,7 +40,7 @@ def cohort(n: int, seed: int = 1, capacity: int = 2) -> CohortProblem:
         MenteeProfile(
             id=f"e{k}",
             level=int(rng.integers(1, 4)),
-            roles=frozenset({Role.MENTEE}),
+            roles=frozenset({ParticipantRole.MENTEE}),
             department=f"d{rng.integers(0, 4)}",
             goals=[f"learn {s}" for s in pick(2)],
             interests=pick(1),
@@ -55,7 +53,7 @@ def cohort(n: int, seed: int = 1, capacity: int = 2) -> CohortProblem:
         MentorProfile(
             id=f"r{k}",
             level=int(rng.integers(3, 7)),
-            roles=frozenset({Role.MENTOR}),
+            roles=frozenset({ParticipantRole.MENTOR}),
             department=f"d{rng.integers(0, 4)}",
             skills=pick(3),
             interests=pick(1),
@@ -73,10 +71,10 @@ def with_policy(problem: CohortProblem, **changes: object) -> CohortProblem:
     return replace(problem, policy=replace(problem.policy, **changes))  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("objective", list(Objective))
+@pytest.mark.parametrize("objective", list(MatchObjective))
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_matching_one_candidate_each_still_reaches_the_dense_optimum(
-    objective: Objective, seed: int
+    objective: MatchObjective, seed: int
 ) -> None:
     problem = with_policy(cohort(80, seed), objective=objective)
     reference = solve_dense_reference(problem)
@@ -86,7 +84,8 @@ def test_matching_one_candidate_each_still_reaches_the_dense_optimum(
     assert solution.stats.proven_optimal
     assert solution.stats.objective == reference.objective
     assert (
-        solution.stats.filled_slots >= reference.filled_slots or objective is Objective.BEST_TOTAL
+        solution.stats.filled_slots >= reference.filled_slots
+        or objective is MatchObjective.BEST_TOTAL
     )
     assert solution.stats.candidate_pairs < solution.stats.allowed_pairs  # and stayed sparse
     assert solve_greedy(problem).objective < solution.stats.objective
@@ -114,7 +113,7 @@ def test_matching_potentials_from_the_fallback_flow_certify_the_same_answer() ->
 
 def test_matching_peer_pool_exact_from_one_candidate_each() -> None:
     base = cohort(40, 6)
-    pool = [replace(p, roles=frozenset({Role.PEER})) for p in base.mentees]
+    pool = [replace(p, roles=frozenset({ParticipantRole.PEER})) for p in base.mentees]
     problem = CohortProblem(
         policy=MatchingPolicy(kind=ProgramKind.PEER, max_level_gap=1), mentees=pool
     )

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from contracts.programs import ParticipantRole, ProgramKind
 from matching.domain.groups import goal_theme
 from matching.domain.model import (
     CohortProblem,
     MatchingPolicy,
     MenteeProfile,
     MentorProfile,
-    ProgramKind,
-    Role,
 )
 from matching.domain.optimizer import solve_cohort
 
@@ -22,7 +21,7 @@ def _problem(penalty: float, group_size: int = 2, goal_penalty: float = 0.05) ->
         MenteeProfile(
             id=f"{dept}{k}",
             level=2,
-            roles=frozenset({Role.MENTEE}),
+            roles=frozenset({ParticipantRole.MENTEE}),
             department=dept,
             goals=["learn pricing"],
         )
@@ -33,7 +32,7 @@ def _problem(penalty: float, group_size: int = 2, goal_penalty: float = 0.05) ->
         MentorProfile(
             id=f"lead{k}",
             level=4,
-            roles=frozenset({Role.MENTOR}),
+            roles=frozenset({ParticipantRole.MENTOR}),
             department="Strategy",
             skills=["pricing"],
         )
@@ -81,14 +80,17 @@ def _themed(goal_penalty: float) -> CohortProblem:
     # fit and no departments: the flow is free to seat the two pricing mentees together
     # and the two hiring ones together, which is what its tie-breaking does.
     mentees = [
-        MenteeProfile(id=f"m{k}", level=2, roles=frozenset({Role.MENTEE}), goals=[goal])
+        MenteeProfile(id=f"m{k}", level=2, roles=frozenset({ParticipantRole.MENTEE}), goals=[goal])
         for k, goal in enumerate(
             ["learn pricing", "learn pricing", "Learn  Hiring", "learn hiring"]
         )
     ]
     leaders = [
         MentorProfile(
-            id=f"lead{k}", level=4, roles=frozenset({Role.MENTOR}), skills=["pricing", "hiring"]
+            id=f"lead{k}",
+            level=4,
+            roles=frozenset({ParticipantRole.MENTOR}),
+            skills=["pricing", "hiring"],
         )
         for k in range(2)
     ]
@@ -113,7 +115,9 @@ def test_matching_circles_spread_goal_themes_when_leaders_fit_alike() -> None:
 
 def test_matching_a_goal_theme_is_the_first_goal_normalized() -> None:
     def mentee(goals: list[str]) -> MenteeProfile:
-        return MenteeProfile(id="m", level=1, roles=frozenset({Role.MENTEE}), goals=goals)
+        return MenteeProfile(
+            id="m", level=1, roles=frozenset({ParticipantRole.MENTEE}), goals=goals
+        )
 
     assert goal_theme(mentee(["  Learn   PRICING ", "hiring"])) == "learn pricing"
     assert goal_theme(mentee([])) is None

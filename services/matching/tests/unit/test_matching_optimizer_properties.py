@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from contracts.programs import MatchObjective, ParticipantRole, ProgramKind
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matching.domain.baselines import solve_dense_reference, solve_greedy
@@ -21,9 +22,6 @@ from matching.domain.model import (
     MatchingPolicy,
     MenteeProfile,
     MentorProfile,
-    Objective,
-    ProgramKind,
-    Role,
 )
 from matching.domain.optimizer import solve_cohort
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -63,16 +61,16 @@ def pair_allowed(
 ) -> bool:
     p = problem.policy
     peer = p.kind is ProgramKind.PEER
-    mentee_role = Role.PEER if peer else Role.MENTEE
+    mentee_role = ParticipantRole.PEER if peer else ParticipantRole.MENTEE
     if not (mentee.active and mentee_role in mentee.roles):
         return False
     if peer:
-        if not (mentor.active and Role.PEER in mentor.roles):
+        if not (mentor.active and ParticipantRole.PEER in mentor.roles):
             return False
     elif not (
         isinstance(mentor, MentorProfile)
         and mentor.active
-        and Role.MENTOR in mentor.roles
+        and ParticipantRole.MENTOR in mentor.roles
         and mentor.capacity > 0
     ):
         return False
@@ -129,7 +127,7 @@ def organizations(draw: st.DrawFn, kind: ProgramKind, max_mentees: int = 10) -> 
     peer = kind is ProgramKind.PEER
     mentees = [
         MenteeProfile(
-            roles=frozenset({Role.PEER if peer else Role.MENTEE})
+            roles=frozenset({ParticipantRole.PEER if peer else ParticipantRole.MENTEE})
             if draw(st.integers(0, 9)) > 0
             else frozenset(),
             goals=[f"learn {w}" for w in draw(st.lists(st.sampled_from(WORDS), max_size=2))],
@@ -141,7 +139,9 @@ def organizations(draw: st.DrawFn, kind: ProgramKind, max_mentees: int = 10) -> 
     ]
     mentors = [
         MentorProfile(
-            roles=frozenset({Role.MENTOR}) if draw(st.integers(0, 9)) > 0 else frozenset(),
+            roles=frozenset({ParticipantRole.MENTOR})
+            if draw(st.integers(0, 9)) > 0
+            else frozenset(),
             skills=draw(st.lists(st.sampled_from(WORDS), max_size=3)),
             capacity=draw(st.integers(0, 3)),
             mean_rating=draw(st.one_of(st.none(), st.floats(1, 5))),
@@ -164,7 +164,7 @@ def organizations(draw: st.DrawFn, kind: ProgramKind, max_mentees: int = 10) -> 
         max_level_gap=draw(st.integers(max(min_gap, 0), 4)),
         mentors_per_mentee=draw(st.integers(1, 3)),
         group_size=draw(st.integers(1, 4)),
-        objective=draw(st.sampled_from(Objective)),
+        objective=draw(st.sampled_from(MatchObjective)),
         prioritize_underrepresented=draw(st.booleans()),
     )
     return CohortProblem(policy=policy, mentors=mentors, mentees=mentees, blocked_pairs=blocked)
@@ -184,8 +184,14 @@ def _weights(
     (the optimizer is what these tests check, not the score)."""
     p = problem.policy
     # The same people the optimizer scores: the text statistics depend on the corpus.
-    mentees = [x for x in problem.mentees if x.active and Role.MENTEE in x.roles and wanted(x, p)]
-    mentors = [x for x in problem.mentors if x.active and Role.MENTOR in x.roles and x.capacity]
+    mentees = [
+        x
+        for x in problem.mentees
+        if x.active and ParticipantRole.MENTEE in x.roles and wanted(x, p)
+    ]
+    mentors = [
+        x for x in problem.mentors if x.active and ParticipantRole.MENTOR in x.roles and x.capacity
+    ]
     compat = Compatibility(mentees, mentors, p, problem.blocked_pairs, problem.reference_day)
     out: dict[tuple[str, str], int] = {}
     if mentees and mentors:
@@ -274,7 +280,7 @@ def milp_reference(problem: CohortProblem) -> tuple[int, int]:
         rows += [is_u, is_o]
         lb += [a, 0]
         ub += [a, a * slots_o // slots_u]
-    if p.objective is Objective.MAX_MATCHED:
+    if p.objective is MatchObjective.MAX_MATCHED:
         count = widen(np.ones(k))
         most = int(_milp_max(count, rows, ub, lb, upper) @ count)
         rows.append(count)
@@ -335,7 +341,7 @@ def test_matching_never_breaks_a_hard_rule_and_reaches_the_exact_optimum(
     assert_feasible(problem, solution)
     filled, objective = milp_reference(problem)
     assert solution.stats.objective == objective
-    if problem.policy.objective is Objective.MAX_MATCHED:  # else ties may differ in count
+    if problem.policy.objective is MatchObjective.MAX_MATCHED:  # else ties may differ in count
         assert solution.stats.filled_slots == filled
 
 
@@ -348,7 +354,7 @@ def test_matching_equals_dense_linear_sum_assignment_on_the_expanded_matrix(
     solution = solve_cohort(problem)
     reference = solve_dense_reference(problem)
     assert solution.stats.objective == reference.objective
-    if problem.policy.objective is Objective.MAX_MATCHED:
+    if problem.policy.objective is MatchObjective.MAX_MATCHED:
         assert solution.stats.filled_slots == reference.filled_slots
     assert solve_greedy(problem).objective <= solution.stats.objective
 
@@ -389,7 +395,7 @@ def test_matching_groups_are_optimal_circles_within_size(problem: CohortProblem)
     assert sorted(members) == sorted(m.mentee_id for m in solution.matches)
     filled, objective = milp_reference(problem)
     assert solution.stats.objective == objective
-    if problem.policy.objective is Objective.MAX_MATCHED:
+    if problem.policy.objective is MatchObjective.MAX_MATCHED:
         assert solution.stats.filled_slots == filled
 
 
@@ -430,7 +436,7 @@ def _crowded(problem: CohortProblem) -> CohortProblem:
             replace(
                 e,
                 active=True,
-                roles=frozenset({Role.MENTEE}),
+                roles=frozenset({ParticipantRole.MENTEE}),
                 languages=(),
                 reporting_line=frozenset(),
             )
@@ -440,7 +446,7 @@ def _crowded(problem: CohortProblem) -> CohortProblem:
             replace(
                 r,
                 active=True,
-                roles=frozenset({Role.MENTOR}),
+                roles=frozenset({ParticipantRole.MENTOR}),
                 capacity=max(r.capacity, 1),
                 languages=(),
                 reporting_line=frozenset(),
@@ -474,7 +480,7 @@ def peer_reference(problem: CohortProblem) -> tuple[int, int]:
     """(people paired, objective) by MILP over every allowed pair: an exact general-graph
     matching (branch and bound handles the odd cycles)."""
     p = problem.policy
-    pool = [x for x in problem.mentees if x.active and Role.PEER in x.roles]
+    pool = [x for x in problem.mentees if x.active and ParticipantRole.PEER in x.roles]
     compat = Compatibility(pool, pool, p, problem.blocked_pairs, problem.reference_day)
     if not pool:
         return 0, 0
@@ -490,7 +496,7 @@ def peer_reference(problem: CohortProblem) -> tuple[int, int]:
     gain = np.array([w[i, j] for i, j in edges], dtype=float)
     rows = [np.array([i in e for e in edges], dtype=float) for i in range(len(pool))]
     lb, ub = [0.0] * len(rows), [1.0] * len(rows)
-    if p.objective is Objective.MAX_MATCHED:
+    if p.objective is MatchObjective.MAX_MATCHED:
         count = np.ones(len(edges))
         most = int(_milp_max(count, rows, ub, lb).sum())
         rows.append(count)
@@ -514,5 +520,5 @@ def test_matching_peer_pairs_are_a_maximum_weight_matching(problem: CohortProble
     assert solution.stats.proven_optimal
     paired, objective = peer_reference(problem)
     assert solution.stats.objective == objective
-    if problem.policy.objective is Objective.MAX_MATCHED:
+    if problem.policy.objective is MatchObjective.MAX_MATCHED:
         assert solution.stats.matched_mentees == paired

@@ -7,13 +7,12 @@ from itertools import product
 
 import numpy as np
 import pytest
+from contracts.programs import ParticipantRole, ProgramKind
 from matching.domain.model import (
     CohortProblem,
     MatchingPolicy,
     MenteeProfile,
     MentorProfile,
-    ProgramKind,
-    Role,
     ScoreWeights,
 )
 from matching.domain.rules import PairRules, is_eligible_mentee, wanted_slots, why_not
@@ -22,12 +21,12 @@ ONE_ON_ONE = MatchingPolicy(min_level_gap=1, max_level_gap=3)
 
 
 def mentee(id: str = "e", level: int = 2, **kw: object) -> MenteeProfile:
-    return MenteeProfile(id=id, level=level, roles=frozenset({Role.MENTEE}), **kw)  # type: ignore[arg-type]
+    return MenteeProfile(id=id, level=level, roles=frozenset({ParticipantRole.MENTEE}), **kw)  # type: ignore[arg-type]
 
 
 def mentor(id: str = "r", level: int = 4, **kw: object) -> MentorProfile:
     kw.setdefault("capacity", 2)
-    return MentorProfile(id=id, level=level, roles=frozenset({Role.MENTOR}), **kw)  # type: ignore[arg-type]
+    return MentorProfile(id=id, level=level, roles=frozenset({ParticipantRole.MENTOR}), **kw)  # type: ignore[arg-type]
 
 
 def test_matching_a_suitable_pair_breaks_no_rule() -> None:
@@ -80,8 +79,8 @@ def test_matching_level_gap_follows_the_program_kind(
 )
 def test_matching_peers_are_within_the_gap_either_way(a: int, b: int, ok: bool) -> None:
     policy = MatchingPolicy(kind=ProgramKind.PEER, min_level_gap=0, max_level_gap=2)
-    one = MenteeProfile(id="a", level=a, roles=frozenset({Role.PEER}))
-    two = MenteeProfile(id="b", level=b, roles=frozenset({Role.PEER}))
+    one = MenteeProfile(id="a", level=a, roles=frozenset({ParticipantRole.PEER}))
+    two = MenteeProfile(id="b", level=b, roles=frozenset({ParticipantRole.PEER}))
     assert (why_not(one, two, policy) == ()) is ok
 
 
@@ -99,8 +98,8 @@ def test_matching_a_declined_ended_or_flagged_pair_is_never_proposed_again() -> 
         mentee(), mentor(), ONE_ON_ONE, blocked
     )
     peer = MatchingPolicy(kind=ProgramKind.PEER, max_level_gap=2)
-    a = MenteeProfile(id="a", level=2, roles=frozenset({Role.PEER}))
-    b = MenteeProfile(id="b", level=2, roles=frozenset({Role.PEER}))
+    a = MenteeProfile(id="a", level=2, roles=frozenset({ParticipantRole.PEER}))
+    b = MenteeProfile(id="b", level=2, roles=frozenset({ParticipantRole.PEER}))
     assert why_not(a, b, peer, frozenset({("a", "b")}))  # either order blocks peers
     assert why_not(b, a, peer, frozenset({("a", "b")}))
 
@@ -109,7 +108,7 @@ def test_matching_only_active_people_in_the_right_role_with_room_take_part() -> 
     assert why_not(mentee(active=False), mentor(), ONE_ON_ONE)
     assert why_not(mentee(), mentor(active=False), ONE_ON_ONE)
     assert why_not(mentee(), mentor(capacity=0), ONE_ON_ONE)
-    wrong_role = MenteeProfile(id="e", level=2, roles=frozenset({Role.MENTOR}))
+    wrong_role = MenteeProfile(id="e", level=2, roles=frozenset({ParticipantRole.MENTOR}))
     assert not is_eligible_mentee(wrong_role, ONE_ON_ONE)
     assert why_not(wrong_role, mentor(), ONE_ON_ONE)
     # A peer program wants the PEER role.

@@ -6,13 +6,12 @@ from datetime import date
 
 import numpy as np
 import pytest
+from contracts.programs import ParticipantRole, ProgramKind
 from matching.domain.model import (
     Criterion,
     MatchingPolicy,
     MenteeProfile,
     MentorProfile,
-    ProgramKind,
-    Role,
     ScoreWeights,
 )
 from matching.domain.reasons import explain
@@ -68,14 +67,17 @@ def _people() -> tuple[list[MenteeProfile], list[MentorProfile]]:
         MenteeProfile(
             id="m1",
             level=2,
-            roles=frozenset({Role.MENTEE}),
+            roles=frozenset({ParticipantRole.MENTEE}),
             department="Sales",
             goals=["get better at negotiation", "public speaking"],
             interests=["Chess", "hiking"],
             time_zone="Europe/London",
         ),
         MenteeProfile(
-            id="m2", level=1, roles=frozenset({Role.MENTEE}), goals=["financial modeling"]
+            id="m2",
+            level=1,
+            roles=frozenset({ParticipantRole.MENTEE}),
+            goals=["financial modeling"],
         ),
     ]
     mentors = [
@@ -83,7 +85,7 @@ def _people() -> tuple[list[MenteeProfile], list[MentorProfile]]:
             id="a",
             name="Ana",
             level=4,
-            roles=frozenset({Role.MENTOR}),
+            roles=frozenset({ParticipantRole.MENTOR}),
             department="Legal",
             skills=["negotiation", "public speaking"],
             bio="Closed hundreds of deals; coaches negotiators.",
@@ -96,7 +98,7 @@ def _people() -> tuple[list[MenteeProfile], list[MentorProfile]]:
             id="b",
             name="Ben",
             level=6,
-            roles=frozenset({Role.MENTOR}),
+            roles=frozenset({ParticipantRole.MENTOR}),
             department="Sales",
             skills=["financial modeling", "budgeting"],
             time_zone="Asia/Tokyo",
@@ -154,7 +156,7 @@ def test_matching_peer_scores_are_symmetric() -> None:
         MenteeProfile(
             id=f"p{k}",
             level=k % 3,
-            roles=frozenset({Role.PEER}),
+            roles=frozenset({ParticipantRole.PEER}),
             goals=[["pricing"], ["hiring", "coaching"], ["negotiation"]][k % 3],
             skills=[["hiring"], ["pricing"], ["coaching", "negotiation"]][k % 3],
             interests=[["chess"], ["chess", "yoga"], []][k % 3],

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from matching.domain.model import MatchingPolicy, MenteeProfile, MentorProfile, ProgramKind, Role
+from contracts.programs import ParticipantRole, ProgramKind
+from matching.domain.model import (
+    MatchingPolicy,
+    MenteeProfile,
+    MentorProfile,
+)
 from matching.domain.suggestions import popularity_damping, suggest_mentors
 
 POLICY = MatchingPolicy(min_level_gap=1, max_level_gap=3)
 ME = MenteeProfile(
     id="me",
     level=2,
-    roles=frozenset({Role.MENTEE}),
+    roles=frozenset({ParticipantRole.MENTEE}),
     goals=["get better at negotiation"],
     reporting_line=frozenset({"boss"}),
 )
@@ -19,7 +24,7 @@ ME = MenteeProfile(
 def mentor(id: str, skills: list[str], **kw: object) -> MentorProfile:
     kw.setdefault("capacity", 2)
     kw.setdefault("level", 4)
-    return MentorProfile(id=id, roles=frozenset({Role.MENTOR}), skills=skills, **kw)  # type: ignore[arg-type]
+    return MentorProfile(id=id, roles=frozenset({ParticipantRole.MENTOR}), skills=skills, **kw)  # type: ignore[arg-type]
 
 
 def test_matching_suggestions_are_ranked_by_fit_with_reasons() -> None:
@@ -68,7 +73,7 @@ def test_matching_suggestions_keep_every_hard_rule_and_the_limit() -> None:
 
 def test_matching_no_suggestions_for_someone_who_may_not_take_part() -> None:
     mentors = [mentor("negotiator", ["negotiation"])]
-    gone = MenteeProfile(id="x", level=2, roles=frozenset({Role.MENTEE}), active=False)
+    gone = MenteeProfile(id="x", level=2, roles=frozenset({ParticipantRole.MENTEE}), active=False)
     assert suggest_mentors(gone, mentors, POLICY) == ()
     assert suggest_mentors(ME, mentors, POLICY, limit=0) == ()
     assert suggest_mentors(ME, [], POLICY) == ()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from contracts.programs import MatchObjective, ProgramKind
 from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
 
 from matching.domain.compatibility import Compatibility
@@ -16,8 +17,6 @@ from matching.domain.model import (
     CohortProblem,
     MenteeProfile,
     MentorProfile,
-    Objective,
-    ProgramKind,
 )
 from matching.domain.rules import is_eligible_mentee, is_eligible_mentor, wanted_slots
 from matching.domain.scoring import SCORE_SCALE
@@ -113,7 +112,7 @@ def solve_dense_reference(problem: CohortProblem) -> BaselineResult:
     d = _dense(problem)
     columns = np.repeat(np.arange(len(d.mentors)), d.capacity)
     units = int(min(d.slots.sum(), d.capacity.sum()))
-    bonus = SCORE_SCALE * units + 1 if policy.objective is Objective.MAX_MATCHED else 0
+    bonus = SCORE_SCALE * units + 1 if policy.objective is MatchObjective.MAX_MATCHED else 0
     # A forbidden pair costs 0, the same as staying unmatched: scores are never negative,
     # so this never beats a real option, and is dropped afterwards.
     cost = np.where(d.allowed, -(d.weights.astype(np.float64) + bonus), 0.0)[:, columns]

@@ -10,7 +10,11 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
-from matching.domain.model import MatchingPolicy, MenteeProfile, MentorProfile
+from matching.domain.model import (
+    MatchingPolicy,
+    MenteeProfile,
+    MentorProfile,
+)
 from matching.domain.rules import PairRules
 from matching.domain.scoring import SCORE_SCALE, CohortScorer
 

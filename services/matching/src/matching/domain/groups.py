@@ -31,7 +31,12 @@ import numpy as np
 import numpy.typing as npt
 
 from matching.domain.compatibility import Compatibility
-from matching.domain.model import Circle, MatchingPolicy, MenteeProfile, MentorProfile
+from matching.domain.model import (
+    Circle,
+    MatchingPolicy,
+    MenteeProfile,
+    MentorProfile,
+)
 from matching.domain.scoring import SCORE_SCALE
 
 IntArray = npt.NDArray[np.int64]
@@ -203,7 +208,7 @@ class _Seating:
         return self.dept_penalty * dept + self.goal_penalty * theme
 
     def move_gain(self, member: int, to: int, weight: int) -> int:
-        """Objective gain of seating `member` with leader `to` (a free place) at `weight`."""
+        """MatchObjective gain of seating `member` with leader `to` (a free place) at `weight`."""
         return (
             weight
             - self.weight[member]
@@ -212,7 +217,7 @@ class _Seating:
         )
 
     def swap_gain(self, member: int, weight: int, other: int, other_weight: int) -> int:
-        """Objective gain of trading seats: `member` at `weight`, `other` at `other_weight`."""
+        """MatchObjective gain of trading seats: `member` at `weight`, `other` at `other_weight`."""
         here, there = self.leader[member], self.leader[other]
         return (
             weight

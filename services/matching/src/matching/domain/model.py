@@ -12,29 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from contracts.programs import MatchObjective, ParticipantRole, ProgramKind
+
 # A Wednesday: working hours are compared on an ordinary weekday. The service should pass a
 # day near the program's start, so daylight saving time is the one people will live with.
 DEFAULT_REFERENCE_DAY = date(2025, 1, 15)
-
-
-class ProgramKind(StrEnum):
-    ONE_ON_ONE = "ONE_ON_ONE"
-    GROUP = "GROUP"
-    PEER = "PEER"
-    REVERSE = "REVERSE"
-
-
-class Role(StrEnum):
-    """The role a person enrolled in, in this program."""
-
-    MENTOR = "MENTOR"  # GROUP: a circle's leader; REVERSE: the junior one who mentors
-    MENTEE = "MENTEE"
-    PEER = "PEER"
-
-
-class Objective(StrEnum):
-    BEST_TOTAL = "BEST_TOTAL"  # the highest total score, even if a few mentees wait
-    MAX_MATCHED = "MAX_MATCHED"  # as many matches as possible, then the highest total score
 
 
 class Criterion(StrEnum):
@@ -60,7 +42,7 @@ class Profile:
 
     id: str
     level: int
-    roles: frozenset[Role]
+    roles: frozenset[ParticipantRole]
     active: bool = True
     name: str = ""
     department: str | None = None
@@ -134,7 +116,7 @@ class MatchingPolicy:
     max_level_gap: int = 3
     mentors_per_mentee: int = 1
     group_size: int = 6
-    objective: Objective = Objective.BEST_TOTAL
+    objective: MatchObjective = MatchObjective.BEST_TOTAL
     prioritize_underrepresented: bool = False
     weights: ScoreWeights = field(default_factory=ScoreWeights)
     # GROUP: score given up for each circle member beyond the first from one department.

@@ -26,6 +26,7 @@ from time import perf_counter
 
 import numpy as np
 import numpy.typing as npt
+from contracts.programs import MatchObjective, ProgramKind
 
 from matching.domain.compatibility import Compatibility
 from matching.domain.flow import (
@@ -50,8 +51,6 @@ from matching.domain.model import (
     Match,
     MenteeProfile,
     MentorProfile,
-    Objective,
-    ProgramKind,
     SolveStats,
 )
 from matching.domain.peer import solve_peers
@@ -92,7 +91,7 @@ def _solve_transport(problem: CohortProblem) -> CohortSolution:
     penalty = diversity_penalty(policy) if group else 0
     units = int(min(slots.sum(), capacity.sum()))
     bonus = 0
-    if policy.objective is Objective.MAX_MATCHED:
+    if policy.objective is MatchObjective.MAX_MATCHED:
         # More than the whole score range: one more filled place always wins.
         bonus = (SCORE_SCALE + penalty) * units + 1
     base = FlowModel(

@@ -24,13 +24,13 @@ from time import perf_counter
 import numpy as np
 import numpy.typing as npt
 import rustworkx as rx
+from contracts.programs import MatchObjective
 
 from matching.domain.compatibility import Compatibility
 from matching.domain.flow import FlowModel, FlowResult, TransportSolver, initial_candidates
 from matching.domain.model import (
     CohortProblem,
     CohortSolution,
-    Objective,
     PeerPair,
     SolveStats,
 )
@@ -51,7 +51,7 @@ def solve_peers(problem: CohortProblem) -> CohortSolution:
     n = len(pool)
     compat = Compatibility(pool, pool, policy, problem.blocked_pairs, problem.reference_day)
     ones = np.ones(n, dtype=np.int64)
-    bonus = SCORE_SCALE * (n // 2) + 1 if policy.objective is Objective.MAX_MATCHED else 0
+    bonus = SCORE_SCALE * (n // 2) + 1 if policy.objective is MatchObjective.MAX_MATCHED else 0
     model = FlowModel(
         row_slots=ones,
         col_capacity=ones,

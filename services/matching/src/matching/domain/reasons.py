@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from matching.domain.model import Criterion, ProgramKind, Reason
+from contracts.programs import ProgramKind
+
+from matching.domain.model import Criterion, Reason
 from matching.domain.scoring import WORKDAY_HOURS, PairEvidence
 
 

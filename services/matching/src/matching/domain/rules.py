@@ -12,13 +12,12 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp  # type: ignore[import-untyped]
+from contracts.programs import ParticipantRole, ProgramKind
 
 from matching.domain.model import (
     MatchingPolicy,
     MenteeProfile,
     MentorProfile,
-    ProgramKind,
-    Role,
 )
 from matching.domain.similarity import Incidence, normalized
 
@@ -27,8 +26,8 @@ IntArray = npt.NDArray[np.int64]
 Index = npt.NDArray[np.intp]
 
 
-def mentee_role(kind: ProgramKind) -> Role:
-    return Role.PEER if kind is ProgramKind.PEER else Role.MENTEE
+def mentee_role(kind: ProgramKind) -> ParticipantRole:
+    return ParticipantRole.PEER if kind is ProgramKind.PEER else ParticipantRole.MENTEE
 
 
 def wanted_slots(mentee: MenteeProfile, policy: MatchingPolicy) -> int:
@@ -48,7 +47,7 @@ def is_eligible_mentee(mentee: MenteeProfile, policy: MatchingPolicy) -> bool:
 
 
 def is_eligible_mentor(mentor: MentorProfile) -> bool:
-    return mentor.active and Role.MENTOR in mentor.roles and mentor.capacity > 0
+    return mentor.active and ParticipantRole.MENTOR in mentor.roles and mentor.capacity > 0
 
 
 def level_gaps(mentee_level: IntArray, mentor_level: IntArray, kind: ProgramKind) -> IntArray:

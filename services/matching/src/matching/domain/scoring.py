@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
+from contracts.programs import ProgramKind
 
 from matching.domain.model import (
     Criterion,
     MatchingPolicy,
     MenteeProfile,
     MentorProfile,
-    ProgramKind,
 )
 from matching.domain.rules import level_gap, level_gaps
 from matching.domain.similarity import Incidence, TfIdf, normalized, tokens

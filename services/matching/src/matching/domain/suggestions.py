@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 
 import numpy as np
+from contracts.programs import ProgramKind
 
 from matching.domain.compatibility import Compatibility
 from matching.domain.groups import leader_places
@@ -19,7 +20,6 @@ from matching.domain.model import (
     MatchingPolicy,
     MenteeProfile,
     MentorProfile,
-    ProgramKind,
     Suggestion,
 )
 from matching.domain.reasons import explain

@@ -6,15 +6,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from contracts.programs import MatchObjective, ParticipantRole, ProgramKind
+
 from matching.domain.model import (
     DEFAULT_REFERENCE_DAY,
     CohortProblem,
     MatchingPolicy,
     MenteeProfile,
     MentorProfile,
-    Objective,
-    ProgramKind,
-    Role,
     ScoreWeights,
 )
 from matching.service_layer.refusals import Code, Refused
@@ -64,7 +63,7 @@ def program_rules(program: Mapping[str, Any]) -> ProgramRules:
             max_level_gap=max_gap,
             mentors_per_mentee=int(raw.get("mentorsPerMentee") or 1),
             group_size=int(raw.get("groupSize") or 6),
-            objective=Objective.__members__.get(str(objective), Objective.BEST_TOTAL),
+            objective=MatchObjective.__members__.get(str(objective), MatchObjective.BEST_TOTAL),
             prioritize_underrepresented=bool(raw.get("prioritizeUnderrepresented", False)),
             weights=ScoreWeights(**weights),
         )
@@ -114,7 +113,7 @@ class Load:
     ratings: tuple[float, int] | None = None  # as a mentor: mean rating and how many
 
 
-def _base(person: Data, roles: frozenset[Role], line: frozenset[str]) -> dict[str, Any]:
+def _base(person: Data, roles: frozenset[ParticipantRole], line: frozenset[str]) -> dict[str, Any]:
     return {
         "id": person["id"],
         "level": int(person.get("level") or 0),
@@ -135,8 +134,8 @@ def _base(person: Data, roles: frozenset[Role], line: frozenset[str]) -> dict[st
 def mentor_profile(
     person: Data, enrolled: Sequence[Enrolled], line: frozenset[str], load: Load
 ) -> MentorProfile:
-    roles = frozenset(Role(e.role) for e in enrolled)
-    as_mentor = [e for e in enrolled if e.role == Role.MENTOR.value]
+    roles = frozenset(ParticipantRole(e.role) for e in enrolled)
+    as_mentor = [e for e in enrolled if e.role == ParticipantRole.MENTOR.value]
     places = (as_mentor[0].capacity or 1) if as_mentor else 0
     return MentorProfile(
         **_base(person, roles, line),
@@ -155,8 +154,8 @@ def mentee_profile(
     load: Load,
     policy: MatchingPolicy,
 ) -> MenteeProfile:
-    roles = frozenset(Role(e.role) for e in enrolled)
-    mentee_goals = [g for e in enrolled if e.role != Role.MENTOR.value for g in e.goals]
+    roles = frozenset(ParticipantRole(e.role) for e in enrolled)
+    mentee_goals = [g for e in enrolled if e.role != ParticipantRole.MENTOR.value for g in e.goals]
     return MenteeProfile(
         **_base(person, roles, line),
         goals=mentee_goals,
@@ -203,7 +202,9 @@ def build_cohort(
     for e in enrollments:
         by_person.setdefault(e.person_id, []).append(e)
     lines = reporting_lines(managers)
-    mentee_role = Role.PEER if rules.policy.kind is ProgramKind.PEER else Role.MENTEE
+    mentee_role = (
+        ParticipantRole.PEER if rules.policy.kind is ProgramKind.PEER else ParticipantRole.MENTEE
+    )
     mentors: list[MentorProfile] = []
     mentees: list[MenteeProfile] = []
     unknown: list[str] = []
@@ -215,7 +216,7 @@ def build_cohort(
         line = lines.get(person_id, frozenset())
         load = loads.get(person_id, Load())
         roles = {e.role for e in enrolled}
-        if Role.MENTOR.value in roles and rules.policy.kind is not ProgramKind.PEER:
+        if ParticipantRole.MENTOR.value in roles and rules.policy.kind is not ProgramKind.PEER:
             mentors.append(mentor_profile(person, enrolled, line, load))
         if mentee_role.value in roles:
             profile = mentee_profile(person, enrolled, line, load, rules.policy)

@@ -4,11 +4,11 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from contracts.programs import ProgramKind
 from messaging.outbox import UnitOfWork
 
 from matching.adapters.repository import OPEN, Matches, Ratings, Replicas
 from matching.adapters.tables import KnownProgram
-from matching.domain.model import ProgramKind
 from matching.service_layer.cohorts import Cohort, Enrolled, Load, build_cohort, program_rules
 from matching.service_layer.refusals import not_found
 

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
+from contracts.programs import ProgramKind
+
 from matching.domain.model import (
     CohortProblem,
     CohortSolution,
     MenteeProfile,
-    ProgramKind,
     Reason,
 )
 from matching.domain.rules import why_not

@@ -4,10 +4,11 @@ waiting for them), choosing one of them, and offering the next best when a propo
 from datetime import datetime, timedelta
 
 from contracts.matches import MatchOrigin
+from contracts.programs import ProgramKind
 from messaging.outbox import UnitOfWork
 
 from matching.adapters.tables import MatchRow
-from matching.domain.model import ProgramKind, Suggestion
+from matching.domain.model import Suggestion
 from matching.domain.rules import why_not
 from matching.domain.suggestions import suggest_mentors
 from matching.service_layer.cohorts import Cohort
