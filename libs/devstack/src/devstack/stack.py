@@ -44,7 +44,7 @@ class Stack:
     fixed_ports: bool = False  # make run: the documented ports; tests: free ones
     database_urls: dict[str, str] = field(default_factory=dict)  # else SQLite under var_dir
     log_dir: Path | None = None  # each process's output to <name>.log; else to our stdout
-    trace_exporter: str = "console"
+    trace_exporter: str = "lines"  # OTEL_TRACES_EXPORTER: compact lines; tests: console
     extra_env: dict[str, str] = field(default_factory=dict)
     broker: EmbeddedBroker | None = field(init=False, default=None)
     bootstrap_servers: str = field(init=False, default="")

@@ -154,5 +154,5 @@ def configure_logging() -> None:
         level=os.environ.get("LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("aiokafka", "httpx"):
+    for noisy in ("aiokafka", "httpx", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
