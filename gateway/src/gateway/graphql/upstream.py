@@ -24,8 +24,9 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def path(template: str, *keys: str) -> str:
-    """`template` with each `{}` replaced by a key, quoted as one path segment."""
-    return template.format(*(quote(key, safe="") for key in keys))
+    """`template` with each `{}` replaced by a key, quoted as one path segment (dots too: a key
+    `..` must not climb out of the path, as a dot-segment would)."""
+    return template.format(*(quote(key, safe="").replace(".", "%2E") for key in keys))
 
 
 class Service:
