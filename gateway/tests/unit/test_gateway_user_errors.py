@@ -4,7 +4,7 @@ userErrors: every field error becomes one userError under `input`, with the refu
 from contracts.problems import Code, FieldError, Problem
 from gateway.graphql.schema import schema
 from gateway.graphql.user_errors import from_problem, not_found
-from graphql import GraphQLEnumType
+from graphql import GraphQLEnumType, build_schema
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -84,6 +84,6 @@ def test_an_id_of_nothing_is_not_found_naming_the_field() -> None:
 
 
 def test_user_error_code_is_the_contracts_code_under_its_public_name() -> None:
-    enum = schema._schema.type_map["UserErrorCode"]
+    enum = build_schema(schema.as_str()).type_map["UserErrorCode"]
     assert isinstance(enum, GraphQLEnumType)
     assert set(enum.values) == {code.value for code in Code}

@@ -8,14 +8,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from contracts.internal.people import (
-    ManagerChain,
-    OrgChangeRejectionView,
-    PersonChangeRecord,
-)
-from contracts.internal.people import (
-    ReportEdge as ReportEdgeView,
-)
+from contracts.internal.people import ManagerChain, OrgChangeRejectionView, PersonChangeRecord
+from contracts.internal.people import ReportEdge as ReportEdgeView
 from contracts.pages import Connection as ConnectionView
 from contracts.pages import Edge as EdgeView
 from contracts.pages import Items
@@ -144,7 +138,7 @@ class Person:
             self.view.id,
             params={"first": page_size(first), "after": after, "recursive": str(recursive).lower()},
         )
-        if answer is None:
+        if answer is None:  # no longer visible to this caller: nobody below
             return ReportConnection(
                 edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None), total_count=0
             )
