@@ -13,9 +13,8 @@ from service_auth.tokens import TokenMinter
 from telemetry.tracing import instrument_httpx
 
 from gateway.adapters import tables
-from gateway.adapters.upstream import ServiceClient
+from gateway.adapters.upstream import ServiceClient, Upstreams
 from gateway.config import GatewaySettings, GatewayStoreSettings
-from gateway.graphql.context import Upstreams
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 

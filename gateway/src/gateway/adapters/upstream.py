@@ -1,12 +1,20 @@
-"""Calls to the services' internal REST APIs, each with a fresh short-lived service token."""
+"""Calls to the services' internal REST APIs, each with a fresh short-lived service token.
+
+Answers are parsed here, once, into the contract models the caller names; a refusal (a 4xx
+other than 404) into `contracts.problems.Problem`."""
 
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import httpx
+from contracts.problems import Problem
+from pydantic import BaseModel, ValidationError
 from service_auth.tokens import Caller, TokenMinter
 
 log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class UpstreamUnavailable(RuntimeError):
@@ -14,12 +22,17 @@ class UpstreamUnavailable(RuntimeError):
 
 
 class UpstreamRejected(ValueError):
-    """A service refused the input (4xx other than 404); the message names the field, and
-    `problem` is the service's problem+json (mutations answer its `errors` as userErrors)."""
+    """A service refused the input (4xx other than 404); `problem` says why, naming the
+    fields (mutations answer its `errors` as userErrors)."""
 
-    def __init__(self, message: str, problem: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.problem: dict[str, Any] = problem if problem is not None else {"detail": message}
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.detail or problem.title)
+        self.problem = problem
+
+
+class UpstreamAnswerUnreadable(RuntimeError):
+    """A service answered 2xx with something its contract does not allow: a fault, not the
+    caller's (GraphQL reports it as INTERNAL and the log keeps the detail)."""
 
 
 class ServiceClient:
@@ -31,16 +44,23 @@ class ServiceClient:
         self._audience = audience
         self._minter = minter
 
+    @property
+    def name(self) -> str:
+        """The service's name (also its tokens' audience)."""
+        return self._audience
+
     async def call(
         self,
         method: str,
         path: str,
         caller: Caller,
+        answer: type[M],
         *,
         params: dict[str, Any] | None = None,
         json: Any = None,
-    ) -> Any | None:
-        """The JSON answer; None for 404 (not found, or not visible to this caller)."""
+    ) -> M | None:
+        """The answer as `answer`; None for 404 (not found, or not visible to this caller).
+        `path` is sent as given: the caller quotes what it puts in it."""
         token = self._minter.mint(caller, self._audience)
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         try:
@@ -56,13 +76,16 @@ class ServiceClient:
         if response.status_code == 404:
             return None
         if 400 <= response.status_code < 500:
-            body = response.json() if response.content else {}
-            problem = body if isinstance(body, dict) else {}
-            raise UpstreamRejected(str(problem.get("detail", response.text)), problem)
+            raise UpstreamRejected(_problem(response))
         if response.status_code >= 500:
             log.error("%s answered %s: %s", self._audience, response.status_code, response.text)
             raise UpstreamUnavailable(f"{self._audience} answered {response.status_code}")
-        return response.json()
+        try:
+            return answer.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise UpstreamAnswerUnreadable(
+                f"{self._audience} answered {method} {path} with no {answer.__name__}: {exc}"
+            ) from exc
 
     async def send(
         self,
@@ -88,3 +111,23 @@ class ServiceClient:
             )
         except httpx.HTTPError as exc:
             raise UpstreamUnavailable(f"{self._audience} unreachable: {exc!r}") from exc
+
+
+@dataclass(frozen=True)
+class Upstreams:
+    """The services the gateway calls, for the app's life (`app.state.upstreams`)."""
+
+    profiles: ServiceClient
+    matching: ServiceClient
+
+
+def _problem(response: httpx.Response) -> Problem:
+    """The refusal's problem+json; a body that is none (a proxy's page, say) as a bare one."""
+    try:
+        return Problem.model_validate_json(response.content)
+    except ValidationError:
+        return Problem(
+            title=response.reason_phrase or "Refused",
+            status=response.status_code,
+            detail=response.text[:500] or None,
+        )

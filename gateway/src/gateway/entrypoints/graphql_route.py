@@ -7,8 +7,9 @@ from fastapi.responses import JSONResponse
 from service_auth.tokens import Caller
 from strawberry.fastapi import GraphQLRouter
 
+from gateway.adapters.upstream import Upstreams
 from gateway.entrypoints.authentication import api_key_caller
-from gateway.graphql.context import CairnContext, Upstreams
+from gateway.graphql.context import CairnContext
 from gateway.graphql.schema import schema
 
 

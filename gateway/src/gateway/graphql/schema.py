@@ -1,7 +1,7 @@
 """The root types and the schema, with the limits every public GraphQL API needs.
 
-Each area (people, programs, …) defines its own Query and Mutation classes; they are merged
-here into the one public schema."""
+Each area (people, programs, matching, …) defines its own Query and Mutation classes in its
+`queries.py` and `mutations.py`; they are merged here into the one public schema."""
 
 from strawberry import Schema
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
@@ -9,9 +9,12 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from gateway.graphql.errors import MaskUnexpectedErrors
-from gateway.graphql.matching import MatchingMutation, MatchingQuery
-from gateway.graphql.people import PeopleMutation, PeopleQuery
-from gateway.graphql.programs import ProgramsMutation, ProgramsQuery
+from gateway.graphql.matching.mutations import MatchingMutation
+from gateway.graphql.matching.queries import MatchingQuery
+from gateway.graphql.people.mutations import PeopleMutation
+from gateway.graphql.people.queries import PeopleQuery
+from gateway.graphql.programs.mutations import ProgramsMutation
+from gateway.graphql.programs.queries import ProgramsQuery
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30

@@ -1,54 +1,41 @@
 """The mutation convention: a payload with `userErrors` for what the caller can fix. A
-mutation that returns userErrors has changed nothing."""
+mutation that returns userErrors has changed nothing.
 
-from enum import Enum
+The one mapping from a service's refusal (`contracts.problems.Problem`) to userErrors; the
+code is the refusal's own (`Code`, known to GraphQL as UserErrorCode)."""
 
 import strawberry
+from contracts.problems import Problem
 
+from gateway.graphql.enums import Code
 
-@strawberry.enum
-class UserErrorCode(Enum):
-    INVALID = "INVALID"
-    NOT_FOUND = "NOT_FOUND"
-    CONFLICT = "CONFLICT"
-    NOT_ALLOWED_IN_STATE = "NOT_ALLOWED_IN_STATE"
-    CAPACITY_REACHED = "CAPACITY_REACHED"
-    INELIGIBLE = "INELIGIBLE"
+INPUT = "input"
 
 
 @strawberry.type
 class UserError:
     field: list[str] | None
     message: str
-    code: UserErrorCode
+    code: Code
 
 
-def user_error(message: str, code: UserErrorCode, *path: str) -> UserError:
+def user_error(message: str, code: Code, *path: str) -> UserError:
     return UserError(field=list(path) or None, message=message, code=code)
 
 
-def from_problem(problem: dict[str, object], default_field: str = "input") -> list[UserError]:
-    """A service's 4xx problem+json as userErrors: each `errors[].field` (dotted, camelCase)
-    becomes a path under `input`; the code comes from the problem's `code` when it has one."""
-    code_name = str(problem.get("code") or "INVALID")
-    code = (
-        UserErrorCode[code_name]
-        if code_name in UserErrorCode.__members__
-        else UserErrorCode.INVALID
-    )
-    errors = problem.get("errors")
-    if isinstance(errors, list) and errors:
-        return [
-            user_error(
-                str(e.get("message", "invalid")),
-                code,
-                *(["input", *str(e["field"]).split(".")] if e.get("field") else [default_field]),
-            )
-            for e in errors
-            if isinstance(e, dict)
-        ]
+def not_found(what: str, field: str) -> list[UserError]:
+    """The mutation's input names an id (`field`) of nothing the caller may see."""
+    return [user_error(f"no such {what}", Code.NOT_FOUND, INPUT, field)]
+
+
+def from_problem(problem: Problem) -> list[UserError]:
+    """A refusal as userErrors: each `errors[].field` (dotted camelCase) becomes a path under
+    `input`, an error naming no field `input` itself; a refusal without a code is INVALID
+    (a request the service could not read)."""
+    code = problem.code or Code.INVALID
+    if not problem.errors:
+        return [user_error(problem.detail or problem.title, code, INPUT)]
     return [
-        user_error(
-            str(problem.get("detail") or problem.get("title") or "invalid"), code, default_field
-        )
+        user_error(error.message, code, INPUT, *(error.field.split(".") if error.field else ()))
+        for error in problem.errors
     ]
