@@ -149,7 +149,8 @@ async def hire(service: Service, t: str, snapshot: dict[str, Any]) -> None:
 
 async def enroll(
     service: Service, t: str, program_id: str, person_id: str, role: str, capacity: int | None
-) -> None:
+) -> dict[str, Any]:
+    """The enrollment's snapshot, as its event carried it."""
     now = "2026-11-02T09:00:00Z"
     enrollment = {
         "id": f"en_{uuid.uuid4().hex[:10]}",
@@ -165,6 +166,7 @@ async def enroll(
         "updatedAt": now,
     }
     await service.deliver(t, EnrollmentCreated.model_validate({"enrollment": enrollment}))
+    return enrollment
 
 
 @dataclass
@@ -173,6 +175,7 @@ class Cohort:
     program_id: str
     mentors: list[str]
     mentees: list[str]
+    enrollments: dict[str, dict[str, Any]]  # by person
 
 
 async def cohort(service: Service, *, mentors: int = 3, mentees: int = 3, **policy: Any) -> Cohort:
@@ -185,13 +188,14 @@ async def cohort(service: Service, *, mentors: int = 3, mentees: int = 3, **poli
     await hire(service, t, person("boss", level=9))
     mentor_ids = [f"mr{i}" for i in range(mentors)]
     mentee_ids = [f"me{i}" for i in range(mentees)]
+    enrollments = {}
     for m in mentor_ids:
         await hire(service, t, person(m, level=6, manager_id="boss", skills=["strategy"]))
-        await enroll(service, t, program_id, m, "MENTOR", 1)
+        enrollments[m] = await enroll(service, t, program_id, m, "MENTOR", 1)
     for m in mentee_ids:
         await hire(service, t, person(m, level=3, manager_id="boss", department="Sales"))
-        await enroll(service, t, program_id, m, "MENTEE", None)
-    return Cohort(t, program_id, mentor_ids, mentee_ids)
+        enrollments[m] = await enroll(service, t, program_id, m, "MENTEE", None)
+    return Cohort(t, program_id, mentor_ids, mentee_ids, enrollments)
 
 
 async def matches_of(service: Service, c: Cohort, *status: str) -> list[dict[str, Any]]:

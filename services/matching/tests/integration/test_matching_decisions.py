@@ -5,7 +5,13 @@ next best offered when a proposal lapses."""
 from datetime import datetime, timedelta
 
 import pytest
+from contracts.problems import Code
+from matching.adapters.matches import Matches
+from matching.domain import lifecycle
+from matching.domain.lifecycle import ADMIN, Actor
 from matching.service_layer.expiry import expire_due
+from messaging.outbox import utcnow
+from runtime.refusals import Refused
 
 from services.matching.tests.integration.matching_api import (
     Service,
@@ -64,6 +70,24 @@ async def test_a_declined_pair_is_never_proposed_again(service: Service) -> None
     )
     assert chosen.status_code in (409, 422), chosen.text
     assert chosen.json()["errors"][0]["field"] in ("mentorId", "menteeId")
+
+
+async def test_a_change_decided_on_a_stale_read_is_refused(service: Service) -> None:
+    c = await cohort(service, mentors=1, mentees=1)
+    await service.run(c.tenant_id, c.program_id, dry_run=False)
+    [match] = await matches_of(service, c)
+    async with service.matching.process.uow() as uow:
+        matches = Matches(uow.session, c.tenant_id)
+        stale = await matches.get(match["id"])
+        assert stale is not None
+        # Another change lands between the read and the write (here: the mentee accepts).
+        await matches.save(lifecycle.accept(stale, Actor.named("me0"), utcnow()))
+        with pytest.raises(Refused) as refused:
+            await matches.save(lifecycle.end(stale, ADMIN, "moved on", utcnow()))
+        assert refused.value.code is Code.CONFLICT
+    # Nothing was committed: the match is as the run proposed it.
+    [after] = await matches_of(service, c)
+    assert (after["status"], after["acceptedBy"], after["revision"]) == ("PROPOSED", [], 1)
 
 
 # --- self-serve and expiry -------------------------------------------------------------------

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from contracts.base import Event
+from contracts.enrollments import EnrollmentWithdrawn
 from contracts.feedback import FeedbackSubmitted, MatchFlagged
 from contracts.people import PersonTerminated, PersonUpdated
 from contracts.programs import ProgramClosed
@@ -64,6 +65,23 @@ async def test_a_manager_change_into_one_line_flags_the_match(service: Service) 
     [match] = await matches_of(service, c)
     assert match["flaggedForReview"] is True and "reporting line" in match["reason"]
     assert types(await service.events(c.tenant_id))[-1] == "match.review_flagged"
+
+
+async def test_a_withdrawal_ends_the_persons_matches_in_that_program(service: Service) -> None:
+    c = await cohort(service, mentors=2, mentees=2)
+    await service.run(c.tenant_id, c.program_id, dry_run=False)
+    withdrawn = {**c.enrollments["me0"], "status": "WITHDRAWN", "revision": 2}
+    event = EnrollmentWithdrawn.model_validate(
+        {"enrollment": withdrawn, "withdrawnAt": utcnow().isoformat()}
+    )
+    await service.deliver(c.tenant_id, event)
+    statuses = {m["menteeIds"][0]: (m["status"], m["reason"]) for m in await matches_of(service, c)}
+    assert statuses == {"me0": ("ENDED", "left the program"), "me1": ("PROPOSED", None)}
+    assert types(await service.events(c.tenant_id))[-1] == "match.ended"
+    # The replica knows it too: me0 is not in the pool any more (still enrolled, me0 would be
+    # left unmatched, its mentor's pair blocked and the other mentor taken).
+    again = await service.run(c.tenant_id, c.program_id, dry_run=True)
+    assert (again["matchedMentees"], again["unmatchedMentees"], again["unmatched"]) == (0, 0, [])
 
 
 # --- sessions held ---------------------------------------------------------------------------
