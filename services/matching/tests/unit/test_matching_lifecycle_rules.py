@@ -184,6 +184,7 @@ def test_refusals_name_what_is_wrong() -> None:
         (lambda: lifecycle.decline(match, ACTORS["outsider"], None, T0), "personId", "not part"),
         (lambda: lifecycle.end(match, ADMIN, "  ", T0), "reason", "say why the match ends"),
         (lambda: lifecycle.end(match, ADMIN, "x" * 501, T0), "reason", "at most 500 characters"),
+        (lambda: lifecycle.expire(match, ADMIN, T0), "personId", "expired by matching itself"),
     ]
     for attempt, field, message in cases:
         with pytest.raises(Refused) as refused:

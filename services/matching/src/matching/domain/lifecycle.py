@@ -190,7 +190,7 @@ RULES: Final[Mapping[Action, Rule]] = {
     Action.DECLINE: Rule(_PROPOSED, _PARTICIPANT, "declined"),
     Action.EXPIRE: Rule(_PROPOSED, _SYSTEM, "expired"),
     Action.END: Rule(OPEN, frozenset(ActorKind), "ended"),
-    Action.HOLD_SESSION: Rule(frozenset(MatchStatus), _SYSTEM, "held"),
+    Action.HOLD_SESSION: Rule(frozenset(MatchStatus), _SYSTEM, "credited with a held session"),
     Action.COMPLETE: Rule(frozenset({MatchStatus.ACTIVE}), _SYSTEM, "completed"),
     Action.FLAG_FOR_REVIEW: Rule(OPEN, _SYSTEM, "flagged for review"),
 }
@@ -397,7 +397,7 @@ def _require(match: Match, action: Action, actor: Actor) -> None:
     """Refuses an actor the action is not for, then a status it does not start from."""
     rule = RULES[action]
     if actor.kind not in rule.actors:
-        raise invalid("personId", f"only matching itself has a match {rule.done}")
+        raise invalid("personId", f"a match is {rule.done} by matching itself, never on request")
     if match.status not in rule.sources:
         raise Refused(
             Code.NOT_ALLOWED_IN_STATE, None, f"a {match.status} match cannot be {rule.done}"
