@@ -5,10 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from contracts.enrollments import EnrollmentWithdrawn
-from contracts.feedback import FeedbackSubmitted, MatchFlagged
-from contracts.programs import ProgramClosed
-from contracts.sessions import SessionCompleted
+from messaging.consumer import subscriptions
 from messaging.settings import KafkaSettings
 from runtime.process import ServiceProcess
 
@@ -16,9 +13,9 @@ from contracts import topics
 from matching.adapters import tables
 from matching.adapters.solver_pool import SolverPool
 from matching.config import MatchingSettings
-from matching.service_layer.feedback_received import flag_handler, on_feedback_submitted
-from matching.service_layer.org_reactions import on_enrollment_withdrawn, person_handlers
-from matching.service_layer.progress import on_program_closed, on_session_completed
+from matching.service_layer.feedback_received import feedback_handlers
+from matching.service_layer.org_reactions import org_handlers
+from matching.service_layer.progress import progress_handlers
 from matching.service_layer.replicas import replica_handlers
 from matching.service_layer.runs import RunSettings, Solver
 from matching.service_layer.workers import expiry_worker, pool_keeper, pool_solver, run_worker
@@ -52,15 +49,13 @@ def build(settings: MatchingSettings, kafka: KafkaSettings) -> Matching:
         migrations_dir=MIGRATIONS,
         tables=tables.messaging,
         bootstrap_servers=kafka.bootstrap_servers,
-        handlers={
-            **person_handlers(),
-            **replica_handlers(),
-            EnrollmentWithdrawn.event_type: on_enrollment_withdrawn,
-            ProgramClosed.event_type: on_program_closed,
-            SessionCompleted.event_type: on_session_completed,
-            FeedbackSubmitted.event_type: on_feedback_submitted,
-            MatchFlagged.event_type: flag_handler(run_settings.proposal_ttl),
-        },
+        # One handler per event type; two for one type stops the start-up.
+        handlers=subscriptions(
+            replica_handlers(),
+            org_handlers(),
+            progress_handlers(),
+            feedback_handlers(run_settings.proposal_ttl),
+        ),
         topics=[
             topics.PEOPLE,
             topics.PROGRAMS,

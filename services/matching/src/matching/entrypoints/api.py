@@ -1,5 +1,4 @@
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from messaging.settings import KafkaSettings
 from roster.api import roster_router
 
@@ -7,25 +6,18 @@ from matching import bootstrap
 from matching.adapters import tables
 from matching.config import MatchingSettings
 from matching.entrypoints.matches import router as matches_router
-from matching.entrypoints.schemas import refusal
-from matching.service_layer.refusals import Refused
+from matching.entrypoints.runs import router as runs_router
 
 
 def create_app(settings: MatchingSettings | None = None) -> FastAPI:
+    """The service's app; a refused use case answers problem+json (installed by the runtime)
+    and its transaction is never committed."""
     settings = settings or MatchingSettings.load()
     matching = bootstrap.build(settings, KafkaSettings())
     app = matching.process.create_app(
         title="Cairn matching",
-        routers=[roster_router(tables.roster), matches_router],
+        routers=[roster_router(tables.roster), runs_router, matches_router],
         service_token_public_key=settings.service_token_public_key,
     )
     app.state.matching = matching
-    # Every use case refuses the same way: problem+json naming the field (its transaction
-    # was never committed).
-    app.add_exception_handler(Refused, _refused)
     return app
-
-
-async def _refused(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, Refused)
-    return refusal(exc)

@@ -1,13 +1,22 @@
 """From the read model to the domain: a program's policy, and each enrolled person as a
-profile the hard rules can judge. Pure functions; the loading is in `adapters.repository`."""
+profile the hard rules can judge. Pure functions; the loading is in `service_layer.pools`."""
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from contracts.programs import MatchObjective, ParticipantRole, ProgramKind
+from contracts.people import PersonSnapshot, PersonStatus
+from contracts.programs import (
+    MatchCriterion,
+    MatchingPolicySnapshot,
+    ParticipantRole,
+    ProgramKind,
+    ProgramSnapshot,
+)
+from runtime.refusals import invalid
 
+from matching.adapters.replicas import Enrolled
 from matching.domain.model import (
     DEFAULT_REFERENCE_DAY,
     CohortProblem,
@@ -16,19 +25,17 @@ from matching.domain.model import (
     MentorProfile,
     ScoreWeights,
 )
-from matching.service_layer.refusals import Code, Refused
 
-Data = dict[str, Any]
-
-# The program snapshot names weights in camelCase; the domain in snake_case.
-CRITERIA = {
-    "goals": "goals",
-    "interests": "interests",
-    "crossDepartment": "cross_department",
-    "levelGap": "level_gap",
-    "timeZone": "time_zone",
-    "feedback": "feedback",
+# The contracts name criteria in camelCase; the domain's weights in snake_case.
+WEIGHT_OF: Mapping[MatchCriterion, str] = {
+    MatchCriterion.GOALS: "goals",
+    MatchCriterion.INTERESTS: "interests",
+    MatchCriterion.CROSS_DEPARTMENT: "cross_department",
+    MatchCriterion.LEVEL_GAP: "level_gap",
+    MatchCriterion.TIME_ZONE: "time_zone",
+    MatchCriterion.FEEDBACK: "feedback",
 }
+_CRITERIA = {c.value: c for c in MatchCriterion}
 
 
 @dataclass(frozen=True)
@@ -39,40 +46,39 @@ class ProgramRules:
     reference_day: date
 
 
-def program_rules(program: Mapping[str, Any]) -> ProgramRules:
-    """The matching policy of a program snapshot. Raises Refused(INVALID) when the policy
-    cannot be matched under (e.g. every weight zero)."""
-    kind = ProgramKind(program["kind"])
-    raw: Mapping[str, Any] = program.get("matchingPolicy") or {}
-    given = raw.get("weights") or {}
-    weights = {CRITERIA[k]: float(v) for k, v in given.items() if k in CRITERIA}
-    if raw.get("crossDepartment") is False:
+def program_rules(
+    program: ProgramSnapshot, policy: MatchingPolicySnapshot | None = None
+) -> ProgramRules:
+    """The rules a program is matched under: its own matching policy, or `policy` (a dry
+    run's trial). Raises Refused(INVALID) when the policy cannot be matched under (e.g. every
+    weight zero)."""
+    terms = policy or program.matching_policy
+    weights = {
+        WEIGHT_OF[_CRITERIA[k]]: float(v) for k, v in terms.weights.items() if k in _CRITERIA
+    }
+    if not terms.cross_department:
         weights["cross_department"] = 0.0  # the program does not prefer crossing departments
-    max_gap = raw.get("maxLevelGap")
-    max_gap = 3 if max_gap is None else int(max_gap)
-    min_gap = raw.get("minLevelGap")
+    max_gap = 3 if terms.max_level_gap is None else terms.max_level_gap
+    min_gap = terms.min_level_gap
     if min_gap is None:
-        min_gap = min(0 if kind is ProgramKind.PEER else 1, max_gap)
-    objective = raw.get("objective")
-    consent = raw.get("adminMatchesNeedConsent", program.get("adminMatchesNeedConsent", True))
-    starts_on = program.get("startsOn")
+        min_gap = min(0 if program.kind is ProgramKind.PEER else 1, max_gap)
     try:
-        policy = MatchingPolicy(
-            kind=kind,
-            min_level_gap=int(min_gap),
+        matching_policy = MatchingPolicy(
+            kind=program.kind,
+            min_level_gap=min_gap,
             max_level_gap=max_gap,
-            mentors_per_mentee=int(raw.get("mentorsPerMentee") or 1),
-            group_size=int(raw.get("groupSize") or 6),
-            objective=MatchObjective.__members__.get(str(objective), MatchObjective.BEST_TOTAL),
-            prioritize_underrepresented=bool(raw.get("prioritizeUnderrepresented", False)),
+            mentors_per_mentee=terms.mentors_per_mentee or 1,
+            group_size=terms.group_size or 6,
+            objective=terms.objective,
+            prioritize_underrepresented=terms.prioritize_underrepresented,
             weights=ScoreWeights(**weights),
         )
     except ValueError as exc:
-        raise Refused(Code.INVALID, "matchingPolicy", f"the program's policy: {exc}") from exc
+        raise invalid("matchingPolicy", f"the program's policy: {exc}") from exc
     return ProgramRules(
-        policy=policy,
-        consent_needed=consent is not False,
-        reference_day=date.fromisoformat(starts_on) if starts_on else DEFAULT_REFERENCE_DAY,
+        policy=matching_policy,
+        consent_needed=terms.admin_matches_need_consent,
+        reference_day=program.starts_on or DEFAULT_REFERENCE_DAY,
     )
 
 
@@ -93,16 +99,6 @@ def reporting_lines(managers: Mapping[str, str | None]) -> dict[str, frozenset[s
 
 
 @dataclass(frozen=True)
-class Enrolled:
-    """One active enrollment of a person in the program."""
-
-    person_id: str
-    role: str
-    goals: Sequence[str]
-    capacity: int | None
-
-
-@dataclass(frozen=True)
 class Load:
     """What a person already has in this program: open matches by side, self-serve
     requests waiting for them as mentor, and (across programs) their mentees' ratings."""
@@ -113,29 +109,31 @@ class Load:
     ratings: tuple[float, int] | None = None  # as a mentor: mean rating and how many
 
 
-def _base(person: Data, roles: frozenset[ParticipantRole], line: frozenset[str]) -> dict[str, Any]:
+def _base(
+    person: PersonSnapshot, roles: frozenset[ParticipantRole], line: frozenset[str]
+) -> dict[str, Any]:
     return {
-        "id": person["id"],
-        "level": int(person.get("level") or 0),
+        "id": person.id,
+        "level": person.level or 0,
         "roles": roles,
-        "active": person.get("status") == "ACTIVE",
-        "name": person.get("displayName") or "",
-        "department": person.get("department"),
-        "title": person.get("title") or "",
-        "bio": person.get("bio") or "",
-        "skills": list(person.get("skills") or []),
-        "interests": list(person.get("interests") or []),
-        "languages": list(person.get("languages") or []),
-        "time_zone": person.get("timeZone") or "UTC",
+        "active": person.status is PersonStatus.ACTIVE,
+        "name": person.display_name,
+        "department": person.department,
+        "title": person.title or "",
+        "bio": person.bio or "",
+        "skills": list(person.skills),
+        "interests": list(person.interests),
+        "languages": list(person.languages),
+        "time_zone": person.time_zone or "UTC",
         "reporting_line": line,
     }
 
 
 def mentor_profile(
-    person: Data, enrolled: Sequence[Enrolled], line: frozenset[str], load: Load
+    person: PersonSnapshot, enrolled: Sequence[Enrolled], line: frozenset[str], load: Load
 ) -> MentorProfile:
-    roles = frozenset(ParticipantRole(e.role) for e in enrolled)
-    as_mentor = [e for e in enrolled if e.role == ParticipantRole.MENTOR.value]
+    roles = frozenset(e.role for e in enrolled)
+    as_mentor = [e for e in enrolled if e.role is ParticipantRole.MENTOR]
     places = (as_mentor[0].capacity or 1) if as_mentor else 0
     return MentorProfile(
         **_base(person, roles, line),
@@ -148,18 +146,18 @@ def mentor_profile(
 
 
 def mentee_profile(
-    person: Data,
+    person: PersonSnapshot,
     enrolled: Sequence[Enrolled],
     line: frozenset[str],
     load: Load,
     policy: MatchingPolicy,
 ) -> MenteeProfile:
-    roles = frozenset(ParticipantRole(e.role) for e in enrolled)
-    mentee_goals = [g for e in enrolled if e.role != ParticipantRole.MENTOR.value for g in e.goals]
+    roles = frozenset(e.role for e in enrolled)
+    mentee_goals = [g for e in enrolled if e.role is not ParticipantRole.MENTOR for g in e.goals]
     return MenteeProfile(
         **_base(person, roles, line),
         goals=mentee_goals,
-        underrepresented=bool(person.get("underrepresented")),
+        underrepresented=bool(person.underrepresented),
         mentors_wanted=max(policy.mentors_per_mentee - load.as_mentee, 0),
     )
 
@@ -191,7 +189,7 @@ class Cohort:
 def build_cohort(
     rules: ProgramRules,
     enrollments: Iterable[Enrolled],
-    people: Mapping[str, Data],
+    people: Mapping[str, PersonSnapshot],
     managers: Mapping[str, str | None],
     loads: Mapping[str, Load],
     blocked_pairs: frozenset[tuple[str, str]],
@@ -216,9 +214,9 @@ def build_cohort(
         line = lines.get(person_id, frozenset())
         load = loads.get(person_id, Load())
         roles = {e.role for e in enrolled}
-        if ParticipantRole.MENTOR.value in roles and rules.policy.kind is not ProgramKind.PEER:
+        if ParticipantRole.MENTOR in roles and rules.policy.kind is not ProgramKind.PEER:
             mentors.append(mentor_profile(person, enrolled, line, load))
-        if mentee_role.value in roles:
+        if mentee_role in roles:
             profile = mentee_profile(person, enrolled, line, load, rules.policy)
             if profile.mentors_wanted:
                 mentees.append(profile)

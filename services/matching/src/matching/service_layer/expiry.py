@@ -6,8 +6,10 @@ from datetime import datetime, timedelta
 from contracts.matches import MatchStatus
 from messaging.outbox import UnitOfWorkFactory
 
-from matching.adapters.repository import Matches, due_for_expiry_query
-from matching.service_layer.matches import lapse
+from matching.adapters.matches import Matches, proposals_due
+from matching.domain import lifecycle
+from matching.domain.lifecycle import SYSTEM
+from matching.service_layer.matches import record
 from matching.service_layer.self_serve import offer_next_best
 
 BATCH = 100
@@ -18,20 +20,20 @@ async def expire_due(
 ) -> int:
     """Lapses every proposal due by `now`; how many lapsed."""
     async with uows() as uow:
-        due = (await uow.session.execute(due_for_expiry_query(now, batch))).all()
+        due = await proposals_due(uow.session, now, batch)
     lapsed = 0
     for tenant_id, match_id in due:
         async with uows() as uow:
-            row = await Matches(uow.session, tenant_id).get(match_id, lock=True)
-            if row is None or row.status != MatchStatus.PROPOSED.value:
+            match = await Matches(uow.session, tenant_id).get(match_id, lock=True)
+            if match is None or match.status is not MatchStatus.PROPOSED:
                 continue  # answered meanwhile
-            await lapse(uow, tenant_id, row, now)
-            await uow.session.flush()  # the lapsed pair now counts as blocked
+            # Written at once: the lapsed pair now counts as blocked.
+            await record(uow, tenant_id, lifecycle.expire(match, SYSTEM, now))
             await offer_next_best(
                 uow,
                 tenant_id,
-                row.program_id,
-                row.mentee_id,
+                match.program_id,
+                match.mentee_id,
                 now=now,
                 expires_after=expires_after,
             )

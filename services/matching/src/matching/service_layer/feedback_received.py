@@ -10,8 +10,9 @@ from contracts.programs import ProgramKind
 from messaging.consumer import Handler, Received
 from messaging.outbox import UnitOfWork, utcnow
 
-from matching.adapters.repository import OPEN, Matches, Ratings
-from matching.service_layer.matches import end_match, participants
+from matching.adapters.matches import Matches, Ratings
+from matching.domain import lifecycle
+from matching.service_layer.matches import record
 from matching.service_layer.self_serve import offer_next_best
 
 log = logging.getLogger(__name__)
@@ -23,12 +24,12 @@ async def on_feedback_submitted(uow: UnitOfWork, received: Received) -> None:
     response = event.response
     if response.rating is None or response.match_id is None:
         return
-    row = await Matches(uow.session, received.tenant_id).get(response.match_id)
+    match = await Matches(uow.session, received.tenant_id).get(response.match_id)
     # Only a mentee's word rates a mentor; peers rate each other, which scores nobody.
-    if row is None or row.kind == ProgramKind.PEER.value or response.respondent_id != row.mentee_id:
+    if match is None or match.kind is ProgramKind.PEER or response.respondent_id != match.mentee_id:
         return
     await Ratings(uow.session, received.tenant_id).record(
-        response.id, row.mentor_id, response.rating, response.revision
+        response.id, match.mentor_id, response.rating, response.revision
     )
 
 
@@ -37,18 +38,25 @@ def flag_handler(expires_after: timedelta) -> Handler:
         event = received.event
         assert isinstance(event, MatchFlagged)
         tenant_id = received.tenant_id
-        row = await Matches(uow.session, tenant_id).get(event.match_id, lock=True)
-        if row is None or row.status not in OPEN:
+        match = await Matches(uow.session, tenant_id).get(event.match_id, lock=True)
+        if match is None or not match.is_open:
             return  # over already: nothing to end, and its pair is blocked if it went wrong
-        if event.flagged_by not in participants(row):
-            log.warning("match %s flagged by a non-participant; ignored", row.id)
+        if event.flagged_by not in match.participants:
+            log.warning("match %s flagged by a non-participant; ignored", match.id)
             return
         now = utcnow()
         reason = f"flagged by {event.flagged_by}: {event.reason.strip()[:400]}"
-        await end_match(uow, tenant_id, row, reason, now)
-        await uow.session.flush()  # the ended pair now counts as blocked
+        # Written at once: the ended pair now counts as blocked.
+        await record(uow, tenant_id, lifecycle.end_if_open(match, reason, now))
         await offer_next_best(
-            uow, tenant_id, row.program_id, row.mentee_id, now=now, expires_after=expires_after
+            uow, tenant_id, match.program_id, match.mentee_id, now=now, expires_after=expires_after
         )
 
     return on_match_flagged
+
+
+def feedback_handlers(expires_after: timedelta) -> dict[str, Handler]:
+    return {
+        FeedbackSubmitted.event_type: on_feedback_submitted,
+        MatchFlagged.event_type: flag_handler(expires_after),
+    }

@@ -1,42 +1,49 @@
 """Loading a program's pool from the read model, ready for the domain."""
 
 from collections import Counter
-from collections.abc import Mapping
-from typing import Any
+from typing import Final
 
-from contracts.programs import ProgramKind
+from contracts.matches import MatchOrigin, MatchStatus
+from contracts.problems import Code
+from contracts.programs import MatchingPolicySnapshot, ProgramKind, ProgramSnapshot, ProgramStatus
 from messaging.outbox import UnitOfWork
+from runtime.refusals import Refused, not_found
 
-from matching.adapters.repository import OPEN, Matches, Ratings, Replicas
-from matching.adapters.tables import KnownProgram
-from matching.service_layer.cohorts import Cohort, Enrolled, Load, build_cohort, program_rules
-from matching.service_layer.refusals import not_found
+from matching.adapters.matches import Matches, Ratings
+from matching.adapters.replicas import Replicas
+from matching.service_layer.cohorts import Cohort, Load, build_cohort, program_rules
 
 # Matching may run while people enroll and after enrollment closed; never on a closed program.
-MATCHABLE = ("ENROLLING", "MATCHING", "ACTIVE")
+MATCHABLE: Final = frozenset(
+    {ProgramStatus.ENROLLING, ProgramStatus.MATCHING, ProgramStatus.ACTIVE}
+)
 
 
-async def known_program(uow: UnitOfWork, tenant_id: str, program_id: str) -> KnownProgram:
+async def known_program(uow: UnitOfWork, tenant_id: str, program_id: str) -> ProgramSnapshot:
     program = await Replicas(uow.session, tenant_id).program(program_id)
     if program is None:
         raise not_found("program", None)
     return program
 
 
+def require_matchable(program: ProgramSnapshot) -> None:
+    if program.status not in MATCHABLE:
+        raise Refused(
+            Code.NOT_ALLOWED_IN_STATE, "programId", f"a {program.status} program is not matched"
+        )
+
+
 async def load_cohort(
     uow: UnitOfWork,
     tenant_id: str,
-    program: KnownProgram,
-    policy: Mapping[str, Any] | None = None,
+    program: ProgramSnapshot,
+    policy: MatchingPolicySnapshot | None = None,
 ) -> Cohort:
     """The program's pool, under its own matching policy or under `policy` (a dry run's
-    trial, in the snapshot's policy shape)."""
+    trial, or the policy a run was asked under)."""
     replicas = Replicas(uow.session, tenant_id)
-    snapshot = (
-        program.snapshot if policy is None else {**program.snapshot, "matchingPolicy": policy}
-    )
-    rules = program_rules(snapshot)
-    enrollments = await replicas.active_enrollments(program.program_id)
+    rules = program_rules(program, policy)
+    enrollments = await replicas.active_enrollments(program.id)
     people = await replicas.people()
     matches = Matches(uow.session, tenant_id)
     peer = rules.policy.kind is ProgramKind.PEER
@@ -44,15 +51,15 @@ async def load_cohort(
     as_mentee: Counter[str] = Counter()
     pending: Counter[str] = Counter()
     taken: set[tuple[str, str]] = set()
-    for m in await matches.of_program(program.program_id):
-        if m.status not in OPEN:
+    for m in await matches.of_program(program.id):
+        if not m.is_open:
             continue
         taken.add((m.mentor_id, m.mentee_id))
         as_mentor[m.mentor_id] += 1
         as_mentee[m.mentee_id] += 1
         if peer:  # both sides of a peer pair hold it as "their" match
             as_mentee[m.mentor_id] += 1
-        if m.status == "PROPOSED" and m.origin == "SELF_SERVE":
+        if m.status is MatchStatus.PROPOSED and m.origin is MatchOrigin.SELF_SERVE:
             pending[m.mentor_id] += 1
     ratings = await Ratings(uow.session, tenant_id).of_mentors()
     loads = {
@@ -68,9 +75,9 @@ async def load_cohort(
     blocked = await matches.blocked_pairs() | frozenset(taken)
     return build_cohort(
         rules,
-        [Enrolled(e.person_id, e.role, list(e.goals), e.capacity) for e in enrollments],
+        enrollments,
         people,
-        {pid: p.get("managerId") for pid, p in people.items()},
+        {pid: p.manager_id for pid, p in people.items()},
         loads,
         blocked,
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
+from contracts.internal.matching import UnmatchedMentee
 from contracts.programs import ProgramKind
 
 from matching.domain.model import (
@@ -35,7 +36,7 @@ class RunSummary:
     unmatched_mentees: int
     mean_score: float | None
     by_group: dict[str, Any]
-    unmatched: tuple[dict[str, str], ...]  # {"personId", "reason"}
+    unmatched: tuple[UnmatchedMentee, ...]
 
 
 def pairs_of(solution: CohortSolution) -> tuple[Pair, ...]:
@@ -131,11 +132,13 @@ def summarize(
     by_id = {m.id: m for m in problem.mentees}
     counted = [by_id[i] for i in (*scores.keys(), *solution.unmatched_mentee_ids) if i in by_id]
     unmatched = tuple(
-        {"personId": i, "reason": _why_unmatched(by_id[i], problem)}
+        UnmatchedMentee(person_id=i, reason=_why_unmatched(by_id[i], problem))
         for i in solution.unmatched_mentee_ids
         if i in by_id
     ) + tuple(
-        {"personId": i, "reason": "not active, or not enrolled in the role this program needs"}
+        UnmatchedMentee(
+            person_id=i, reason="not active, or not enrolled in the role this program needs"
+        )
         for i in solution.ineligible_ids
         if i in by_id
     )

@@ -4,30 +4,28 @@ waiting for them), choosing one of them, and offering the next best when a propo
 from datetime import datetime, timedelta
 
 from contracts.matches import MatchOrigin
+from contracts.problems import Code
 from contracts.programs import ProgramKind
 from messaging.outbox import UnitOfWork
+from runtime.refusals import Refused, invalid
 
-from matching.adapters.tables import MatchRow
+from matching.domain.lifecycle import Match
 from matching.domain.model import Suggestion
 from matching.domain.rules import why_not
 from matching.domain.suggestions import suggest_mentors
 from matching.service_layer.cohorts import Cohort
 from matching.service_layer.matches import propose
-from matching.service_layer.pools import MATCHABLE, known_program, load_cohort
-from matching.service_layer.refusals import Code, Refused
+from matching.service_layer.pools import known_program, load_cohort, require_matchable
 
 MAX_SUGGESTIONS = 20
 
 
-async def _cohort(uow: UnitOfWork, tenant_id: str, program_id: str) -> tuple[Cohort, str]:
+async def _cohort(uow: UnitOfWork, tenant_id: str, program_id: str) -> tuple[Cohort, ProgramKind]:
     program = await known_program(uow, tenant_id, program_id)
-    if program.status not in MATCHABLE:
-        raise Refused(
-            Code.NOT_ALLOWED_IN_STATE, "programId", f"a {program.status} program is not matched"
-        )
+    require_matchable(program)
     cohort = await load_cohort(uow, tenant_id, program)
     if cohort.rules.policy.kind is ProgramKind.PEER:
-        raise Refused(Code.INVALID, "programId", "a PEER program pairs peers; it has no mentors")
+        raise invalid("programId", "a PEER program pairs peers; it has no mentors")
     return cohort, program.kind
 
 
@@ -49,9 +47,8 @@ async def suggest(
     uow: UnitOfWork, tenant_id: str, program_id: str, mentee_id: str, limit: int
 ) -> tuple[Suggestion, ...]:
     """Up to `limit` mentors for the mentee, best first; empty when the mentee is not
-    enrolled, already holds every match they want, or nobody fits the rules."""
-    if not 1 <= limit <= MAX_SUGGESTIONS:
-        raise Refused(Code.INVALID, "first", f"between 1 and {MAX_SUGGESTIONS}")
+    enrolled, already holds every match they want, or nobody fits the rules. The API
+    bounds `limit` by MAX_SUGGESTIONS."""
     cohort, _ = await _cohort(uow, tenant_id, program_id)
     return _suggestions(cohort, mentee_id, limit)
 
@@ -65,7 +62,7 @@ async def choose(
     *,
     now: datetime,
     expires_after: timedelta,
-) -> MatchRow:
+) -> Match:
     """The mentee asks this mentor: a PROPOSED match, if the hard rules allow the pair."""
     cohort, kind = await _cohort(uow, tenant_id, program_id)
     mentee = cohort.mentee(mentee_id)
@@ -108,7 +105,7 @@ async def offer_next_best(
     *,
     now: datetime,
     expires_after: timedelta,
-) -> MatchRow | None:
+) -> Match | None:
     """The best mentor still allowed for the mentee, proposed (REOFFER); None when there is
     none, the mentee needs no more, or the program is not matched any more."""
     try:

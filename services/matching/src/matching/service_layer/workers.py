@@ -10,7 +10,7 @@ from typing import Any
 from messaging.outbox import utcnow
 from runtime.process import ServiceProcess
 
-from matching.adapters.repository import waiting_runs_query
+from matching.adapters.runs import waiting_run_ids
 from matching.adapters.solver_pool import SolverPool
 from matching.domain.model import CohortProblem, CohortSolution
 from matching.domain.optimizer import solve_cohort
@@ -48,7 +48,7 @@ def run_worker(solve: Solver, settings: RunSettings, poll_s: float, wake: asynci
                 if abandoned:
                     log.warning("%d match run(s) abandoned by their worker failed", abandoned)
                 async with process.uow() as uow:
-                    waiting = (await uow.session.execute(waiting_runs_query(10))).scalars().all()
+                    waiting = await waiting_run_ids(uow.session, 10)
                 for run_id in waiting:
                     tenant_id = await take_run(process.uow, run_id)
                     if tenant_id is not None:
