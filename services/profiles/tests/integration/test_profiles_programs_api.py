@@ -14,7 +14,7 @@ import pytest_asyncio
 from contracts.hris import HrisChange
 from devstack.pytest_plugin import DatabaseFactory
 from persistence.migrations import upgrade_async
-from profiles.adapters import tables
+from profiles.adapters.metadata import messaging
 from profiles.adapters.repository import PeopleRepository
 from profiles.bootstrap import MIGRATIONS
 from profiles.config import ProfilesSettings
@@ -43,7 +43,7 @@ class Profiles:
 
     async def events(self, tenant_id: str) -> list[tuple[str, str, dict[str, Any]]]:
         """(type, key, data) of the tenant's outbox rows, in the order they were written."""
-        outbox = tables.messaging.outbox
+        outbox = messaging.outbox
         async with self.process.engine.connect() as conn:
             rows = await conn.execute(
                 select(outbox.c.event_type, outbox.c.key, outbox.c.data)
