@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 
 import pytest
+from contracts.problems import Code, FieldError
 from contracts.programs import ObjectiveMetric, ParticipantRole, ProgramKind, ProgramStatus
 from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 from hypothesis import given, settings
@@ -14,15 +15,12 @@ from profiles.domain.programs import (
     CADENCE_PARTS,
     DEFAULT_WEIGHTS,
     TRANSITIONS,
-    Code,
     Curriculum,
     Eligibility,
     EnrollmentWindow,
     MatchingPolicy,
     Objective,
     ProgramDefinition,
-    Refused,
-    Violation,
     cadence_problem,
     canonical_cadence,
     changed_fields,
@@ -34,6 +32,7 @@ from profiles.domain.programs import (
     transition,
     validated,
 )
+from runtime.refusals import Refused
 
 TODAY = date(2026, 11, 24)
 
@@ -49,7 +48,7 @@ def definition(**changes: object) -> ProgramDefinition:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-def fields(violations: Sequence[Violation]) -> list[str | None]:
+def fields(violations: Sequence[FieldError]) -> list[str | None]:
     return [v.field for v in violations]
 
 
@@ -376,7 +375,7 @@ def test_validated_refuses_with_every_violation() -> None:
     with pytest.raises(Refused) as caught:
         validated(broken, TODAY)
     assert caught.value.code is Code.INVALID
-    assert fields(caught.value.violations) == [
+    assert fields(caught.value.errors) == [
         "endsOn",
         "curriculum.cadence",  # no session fits between the dates either
         "matchingPolicy.groupSize",
@@ -423,7 +422,7 @@ def test_edits_after_publication_keep_the_kind_and_a_closed_program_is_final() -
     check_edit(ProgramStatus.ENROLLING, before, replace(before, name="Renamed"))
     with pytest.raises(Refused) as kind:
         check_edit(ProgramStatus.ENROLLING, before, replace(before, kind=ProgramKind.PEER))
-    assert fields(kind.value.violations) == ["kind"]
+    assert fields(kind.value.errors) == ["kind"]
     with pytest.raises(Refused) as closed:
         check_edit(ProgramStatus.CLOSED, before, replace(before, name="Renamed"))
     assert closed.value.code is Code.NOT_ALLOWED_IN_STATE

@@ -3,8 +3,10 @@ the org graph and the HRIS's refused changes from."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
+from runtime.refusals import not_found
+from runtime.units import UowDep
 from service_auth.dependencies import CallerDep
 from service_auth.tokens import Caller
 
@@ -38,31 +40,30 @@ After = Annotated[str | None, Query(max_length=1024)]
 @router.get("/people", response_model=PeoplePage, response_model_by_alias=True)
 async def list_people(
     caller: CallerDep,
-    request: Request,
+    uow: UowDep,
     search: Annotated[str | None, Query(max_length=200)] = None,
     department: Annotated[str | None, Query(max_length=512)] = None,
     manager_id: Annotated[str | None, Query(alias="managerId", max_length=64)] = None,
     first: First = 20,
     after: After = None,
 ) -> PeoplePage:
-    async with request.app.state.process.uow() as uow:
-        people = PeopleRepository(uow.session, caller.tenant_id)
-        manager_external_id = None
-        if manager_id is not None:
-            manager = await people.get(manager_id)
-            if manager is None:
-                return PeoplePage(edges=[], total_count=0, has_next_page=False)
-            manager_external_id = manager.external_id
-        try:
-            page = await people.page(
-                search=search,
-                department=department,
-                first=first,
-                after=after,
-                manager_external_id=manager_external_id,
-            )
-        except InvalidCursor as exc:
-            raise _bad_cursor(exc) from None
+    people = PeopleRepository(uow.session, caller.tenant_id)
+    manager_external_id = None
+    if manager_id is not None:
+        manager = await people.get(manager_id)
+        if manager is None:
+            return PeoplePage(edges=[], total_count=0, has_next_page=False)
+        manager_external_id = manager.external_id
+    try:
+        page = await people.page(
+            search=search,
+            department=department,
+            first=first,
+            after=after,
+            manager_external_id=manager_external_id,
+        )
+    except InvalidCursor as exc:
+        raise _bad_cursor(exc) from None
     return PeoplePage(
         edges=[
             PersonEdge(cursor=c, node=PersonPublic.of(p))
@@ -74,22 +75,18 @@ async def list_people(
 
 
 @router.post("/people/batch", response_model=PeopleBatch, response_model_by_alias=True)
-async def batch_people(
-    caller: CallerDep, request: Request, body: PeopleBatchRequest
-) -> PeopleBatch:
+async def batch_people(caller: CallerDep, uow: UowDep, body: PeopleBatchRequest) -> PeopleBatch:
     """Many people by id or external id in one call (the gateway's DataLoaders)."""
-    async with request.app.state.process.uow() as uow:
-        people = PeopleRepository(uow.session, caller.tenant_id)
-        rows = await people.many(body.ids) + await people.by_external_ids(body.external_ids)
+    people = PeopleRepository(uow.session, caller.tenant_id)
+    rows = await people.many(body.ids) + await people.by_external_ids(body.external_ids)
     return PeopleBatch(items=[PersonPublic.of(p) for p in rows])
 
 
 @router.get("/people/{person_id}", response_model=PersonPublic, response_model_by_alias=True)
-async def get_person(person_id: str, caller: CallerDep, request: Request) -> PersonPublic:
-    async with request.app.state.process.uow() as uow:
-        row = await PeopleRepository(uow.session, caller.tenant_id).get(person_id)
+async def get_person(person_id: str, caller: CallerDep, uow: UowDep) -> PersonPublic:
+    row = await PeopleRepository(uow.session, caller.tenant_id).get(person_id)
     if row is None:
-        raise _not_found(person_id)
+        raise not_found("person")
     return PersonPublic.of(row)
 
 
@@ -98,14 +95,9 @@ async def get_person(person_id: str, caller: CallerDep, request: Request) -> Per
     response_model=PersonHistoryPublic,
     response_model_by_alias=True,
 )
-async def person_history(
-    person_id: str, caller: CallerDep, request: Request
-) -> PersonHistoryPublic:
+async def person_history(person_id: str, caller: CallerDep, uow: UowDep) -> PersonHistoryPublic:
     """Every change of title, level, department and manager, oldest first."""
-    async with request.app.state.process.uow() as uow:
-        changes = await history_of(uow.session, caller.tenant_id, person_id)
-    if changes is None:
-        raise _not_found(person_id)
+    changes = await history_of(uow.session, caller.tenant_id, person_id)
     return PersonHistoryPublic(items=[PersonChangePublic.of(c) for c in changes])
 
 
@@ -114,14 +106,9 @@ async def person_history(
     response_model=ManagerChainPublic,
     response_model_by_alias=True,
 )
-async def person_managers(
-    person_id: str, caller: CallerDep, request: Request
-) -> ManagerChainPublic:
+async def person_managers(person_id: str, caller: CallerDep, uow: UowDep) -> ManagerChainPublic:
     """The chain of managers to the top, nearest first."""
-    async with request.app.state.process.uow() as uow:
-        chain = await managers_of(uow.session, caller.tenant_id, person_id)
-    if chain is None:
-        raise _not_found(person_id)
+    chain = await managers_of(uow.session, caller.tenant_id, person_id)
     return ManagerChainPublic(
         items=[PersonPublic.of(p) for p in chain.managers],
         pending_manager_external_id=chain.pending_manager_external_id,
@@ -132,26 +119,23 @@ async def person_managers(
 async def person_reports(
     person_id: str,
     caller: CallerDep,
-    request: Request,
+    uow: UowDep,
     recursive: bool = False,
     first: First = 20,
     after: After = None,
 ) -> ReportsPage:
     """Direct reports, or (recursive) everyone below, by depth then name."""
-    async with request.app.state.process.uow() as uow:
-        try:
-            page = await reports_of(
-                uow.session,
-                caller.tenant_id,
-                person_id,
-                recursive=recursive,
-                first=first,
-                after=after,
-            )
-        except InvalidCursor as exc:
-            raise _bad_cursor(exc) from None
-    if page is None:
-        raise _not_found(person_id)
+    try:
+        page = await reports_of(
+            uow.session,
+            caller.tenant_id,
+            person_id,
+            recursive=recursive,
+            first=first,
+            after=after,
+        )
+    except InvalidCursor as exc:
+        raise _bad_cursor(exc) from None
     return ReportsPage(
         edges=[
             ReportEdge(cursor=r.cursor, depth=r.depth, node=PersonPublic.of(r.person))
@@ -166,15 +150,11 @@ async def person_reports(
     "/people/{person_id}/profile", response_model=PersonPublic, response_model_by_alias=True
 )
 async def patch_profile(
-    person_id: str, caller: CallerDep, request: Request, body: ProfileEdit
+    person_id: str, caller: CallerDep, uow: UowDep, body: ProfileEdit
 ) -> PersonPublic:
     """Skills, interests, languages, bio: absent stays, null clears."""
     _may_act_for(caller, person_id)
-    async with request.app.state.process.uow() as uow:
-        row = await edit_profile(uow, caller.tenant_id, person_id, body.values())
-        if row is None:
-            raise _not_found(person_id)
-        await uow.commit()
+    row = await edit_profile(uow, caller.tenant_id, person_id, body.values())
     return PersonPublic.of(row)
 
 
@@ -184,36 +164,31 @@ async def patch_profile(
     response_model_by_alias=True,
 )
 async def put_self_identification(
-    person_id: str, caller: CallerDep, request: Request, body: SelfIdentificationRequest
+    person_id: str, caller: CallerDep, uow: UowDep, body: SelfIdentificationRequest
 ) -> PersonPublic:
     """Stored for fair matching and aggregates; the answer is the person without it (no
     response of this API has a field for self-identification)."""
     _may_act_for(caller, person_id)
-    async with request.app.state.process.uow() as uow:
-        row = await record_self_identification(
-            uow,
-            caller.tenant_id,
-            person_id,
-            consented=body.consented,
-            underrepresented=body.underrepresented,
-            demographics=body.demographics,
-        )
-        if row is None:
-            raise _not_found(person_id)
-        await uow.commit()
+    row = await record_self_identification(
+        uow,
+        caller.tenant_id,
+        person_id,
+        consented=body.consented,
+        underrepresented=body.underrepresented,
+        demographics=body.demographics,
+    )
     return PersonPublic.of(row)
 
 
 @router.get("/org-changes/rejections", response_model=RejectionsPage, response_model_by_alias=True)
 async def org_change_rejections(
-    caller: CallerDep, request: Request, first: First = 20, after: After = None
+    caller: CallerDep, uow: UowDep, first: First = 20, after: After = None
 ) -> RejectionsPage:
     """What the HRIS sent that was refused, whole or in part, newest first."""
-    async with request.app.state.process.uow() as uow:
-        try:
-            page = await Rejections(uow.session, caller.tenant_id).page(first=first, after=after)
-        except InvalidCursor as exc:
-            raise _bad_cursor(exc) from None
+    try:
+        page = await Rejections(uow.session, caller.tenant_id).page(first=first, after=after)
+    except InvalidCursor as exc:
+        raise _bad_cursor(exc) from None
     return RejectionsPage(
         edges=[
             RejectionEdge(cursor=c, node=RejectionPublic.of(r))
@@ -227,11 +202,7 @@ async def org_change_rejections(
 def _may_act_for(caller: Caller, person_id: str) -> None:
     """An end user changes only their own profile; anyone else's does not exist for them."""
     if caller.principal.startswith("person:") and caller.principal != f"person:{person_id}":
-        raise _not_found(person_id)
-
-
-def _not_found(person_id: str) -> HTTPException:
-    return HTTPException(404, f"person {person_id} not found")
+        raise not_found("person")
 
 
 def _bad_cursor(exc: InvalidCursor) -> RequestValidationError:

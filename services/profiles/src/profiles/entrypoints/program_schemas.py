@@ -1,12 +1,12 @@
 """HTTP shapes of the programs and enrollments API: what comes in (checked for types and
-bounds here, for the program's rules in domain.programs), what goes out, and refusals as
-problem+json."""
+bounds here, for the program's rules in domain.programs) and what goes out."""
 
 from datetime import date
 from typing import Annotated, Any
 
 from contracts.base import ContractModel
 from contracts.enrollments import EnrollmentStatus
+from contracts.problems import Code, FieldError
 from contracts.programs import (
     MatchObjective,
     ObjectiveMetric,
@@ -14,14 +14,12 @@ from contracts.programs import (
     ProgramKind,
     ProgramSnapshot,
 )
-from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, ConfigDict, Field, FiniteFloat, StringConstraints
-from runtime.problems import PROBLEM_JSON, describe
+from runtime.refusals import Refused
 
 from profiles.adapters.program_tables import Enrollment, Program
 from profiles.domain.enrollments import EnrollmentTerms
 from profiles.domain.programs import (
-    Code,
     Curriculum,
     CurriculumModule,
     Eligibility,
@@ -29,8 +27,6 @@ from profiles.domain.programs import (
     MatchingPolicy,
     Objective,
     ProgramDefinition,
-    Refused,
-    Violation,
     with_default_weights,
 )
 from profiles.service_layer.enrollments import enrollment_snapshot
@@ -201,10 +197,7 @@ class ProgramPatch(_In):
             name for name in self.model_fields_set - _CLEARABLE if getattr(self, name) is None
         )
         if nulls:
-            raise Refused(
-                Code.INVALID,
-                [_violation(name, "cannot be null; leave it out to keep it") for name in nulls],
-            )
+            raise Refused.many(Code.INVALID, [_not_nullable(name) for name in nulls])
         out: dict[str, Any] = {}
         for name in self.model_fields_set:
             value = getattr(self, name)
@@ -217,8 +210,9 @@ class ProgramPatch(_In):
         return out
 
 
-def _violation(name: str, message: str) -> Violation:
-    return Violation(ProgramPatch.model_fields[name].alias or name, message)
+def _not_nullable(name: str) -> FieldError:
+    field = ProgramPatch.model_fields[name].alias or name
+    return FieldError(field=field, message="cannot be null; leave it out to keep it")
 
 
 # --- programs out ----------------------------------------------------------------------------
@@ -300,40 +294,3 @@ class EnrollmentPageOut(ContractModel):
 
 class EnrollmentList(ContractModel):
     items: list[EnrollmentPublic]
-
-
-# --- refusals --------------------------------------------------------------------------------
-
-_STATUS = {
-    Code.INVALID: 422,
-    Code.INELIGIBLE: 422,
-    Code.CONFLICT: 409,
-    Code.NOT_ALLOWED_IN_STATE: 409,
-}
-_TITLE = {
-    Code.INVALID: "Invalid request",
-    Code.INELIGIBLE: "Not eligible",
-    Code.CONFLICT: "Conflict",
-    Code.NOT_ALLOWED_IN_STATE: "Not allowed in this state",
-    Code.NOT_FOUND: "Not Found",
-}
-
-
-def refusal(refused: Refused) -> JSONResponse:
-    """Refused as RFC 9457 problem+json naming each field, with the extension member `code`
-    (the gateway's userError code). NOT_FOUND of the addressed resource (no field) is a 404;
-    of an id the body refers to, a 422."""
-    if refused.code is Code.NOT_FOUND:
-        status = 404 if all(v.field is None for v in refused.violations) else 422
-    else:
-        status = _STATUS[refused.code]
-    errors = [{"field": v.field, "message": v.message} for v in refused.violations]
-    body = {
-        "type": "about:blank",
-        "title": _TITLE[refused.code],
-        "status": status,
-        "detail": describe(errors),
-        "errors": errors,
-        "code": refused.code.value,
-    }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)

@@ -15,8 +15,10 @@ from contracts.enrollments import (
     EnrollmentWithdrawn,
 )
 from contracts.people import PersonStatus
+from contracts.problems import Code
 from contracts.programs import ParticipantRole, ProgramKind, ProgramStatus
 from messaging.outbox import UnitOfWork, utcnow
+from runtime.refusals import Refused, invalid, not_found
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -37,7 +39,6 @@ from profiles.domain.enrollments import (
     check_open,
     terms_for,
 )
-from profiles.domain.programs import Code, Refused
 from profiles.service_layer.programs import definition_of, existing_program
 
 
@@ -51,7 +52,7 @@ async def enroll(
     check_open(view, now)
     person = await PeopleRepository(uow.session, tenant_id).get(person_id)
     if person is None:
-        raise Refused.one(Code.NOT_FOUND, "personId", f"person {person_id} not found")
+        raise not_found("person", "personId")
     candidate = Candidate(
         status=PersonStatus(person.status), level=person.level, department=person.department
     )
@@ -87,9 +88,7 @@ async def enroll(
 
 def _already(role: ParticipantRole, enrollment_id: str | None) -> Refused:
     which = f" ({enrollment_id})" if enrollment_id else ""
-    return Refused.one(
-        Code.CONFLICT, "personId", f"the person is enrolled as {role} already{which}"
-    )
+    return Refused(Code.CONFLICT, "personId", f"the person is enrolled as {role} already{which}")
 
 
 async def update_enrollment(
@@ -191,7 +190,7 @@ async def get_enrollment(uow: UnitOfWork, tenant_id: str, enrollment_id: str) ->
 async def existing_enrollment(uow: UnitOfWork, tenant_id: str, enrollment_id: str) -> Enrollment:
     enrollment = await get_enrollment(uow, tenant_id, enrollment_id)
     if enrollment is None:
-        raise Refused.one(Code.NOT_FOUND, None, f"enrollment {enrollment_id} not found")
+        raise not_found("enrollment")
     return enrollment
 
 
@@ -274,7 +273,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         if created_at.tzinfo is None:
             raise ValueError
     except (InvalidCursor, ValueError) as exc:
-        raise Refused.one(Code.INVALID, "after", "is not a cursor this API issued") from exc
+        raise invalid("after", "is not a cursor this API issued") from exc
     return created_at, str(last_id)
 
 

@@ -4,6 +4,7 @@ one more query."""
 
 from dataclasses import dataclass
 
+from runtime.refusals import not_found
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from profiles.adapters.repository import (
@@ -36,11 +37,9 @@ class ReportsPage:
     has_more: bool
 
 
-async def managers_of(session: AsyncSession, tenant_id: str, person_id: str) -> ManagerChain | None:
+async def managers_of(session: AsyncSession, tenant_id: str, person_id: str) -> ManagerChain:
     people = PeopleRepository(session, tenant_id)
-    person = await people.get(person_id)
-    if person is None:
-        return None
+    person = await _existing(people, person_id)
     chain = chain_up(person.external_id, await people.manager_links_up(person.external_id))
     found = {p.external_id: p for p in await people.by_external_ids(chain)}
     managers: list[Person] = []
@@ -60,12 +59,10 @@ async def reports_of(
     recursive: bool,
     first: int,
     after: str | None,
-) -> ReportsPage | None:
+) -> ReportsPage:
     """Ordered by depth, then name, then id (the cursor is the last of these seen)."""
     people = PeopleRepository(session, tenant_id)
-    person = await people.get(person_id)
-    if person is None:
-        return None
+    person = await _existing(people, person_id)
     key = decode_cursor(after, int, str, str) if after else None
     found = await people.below(
         person.external_id,
@@ -83,9 +80,14 @@ async def reports_of(
     )
 
 
-async def history_of(
-    session: AsyncSession, tenant_id: str, person_id: str
-) -> list[PersonChange] | None:
-    if await PeopleRepository(session, tenant_id).get(person_id) is None:
-        return None
+async def history_of(session: AsyncSession, tenant_id: str, person_id: str) -> list[PersonChange]:
+    await _existing(PeopleRepository(session, tenant_id), person_id)
     return await PersonHistory(session, tenant_id).of(person_id)
+
+
+async def _existing(people: PeopleRepository, person_id: str) -> Person:
+    """The person, or Refused(NOT_FOUND): another tenant's person is not found either."""
+    person = await people.get(person_id)
+    if person is None:
+        raise not_found("person")
+    return person

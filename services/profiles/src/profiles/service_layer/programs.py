@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from contracts.problems import Code
 from contracts.programs import (
     CurriculumModuleSnapshot,
     CurriculumSnapshot,
@@ -24,11 +25,11 @@ from contracts.programs import (
     ProgramUpdated,
 )
 from messaging.outbox import UnitOfWork, utcnow
+from runtime.refusals import Refused, not_found
 from sqlmodel import col, select
 
 from profiles.adapters.program_tables import Program
 from profiles.domain.programs import (
-    Code,
     Curriculum,
     CurriculumModule,
     Eligibility,
@@ -36,7 +37,6 @@ from profiles.domain.programs import (
     MatchingPolicy,
     Objective,
     ProgramDefinition,
-    Refused,
     changed_fields,
     check_edit,
     opening_violations,
@@ -72,7 +72,7 @@ async def existing_program(uow: UnitOfWork, tenant_id: str, program_id: str) -> 
     """The program, or Refused(NOT_FOUND) — a program of another tenant is not found either."""
     program = await get_program(uow, tenant_id, program_id)
     if program is None:
-        raise Refused.one(Code.NOT_FOUND, None, f"program {program_id} not found")
+        raise not_found("program")
     return program
 
 
@@ -127,7 +127,7 @@ async def open_enrollment(uow: UnitOfWork, tenant_id: str, program_id: str) -> P
     now = utcnow()
     violations = opening_violations(definition_of(program), now)
     if violations:
-        raise Refused(Code.INVALID, violations)
+        raise Refused.many(Code.INVALID, violations)
     program.status = target.value
     _touch(program, now)
     await uow.emit(ProgramPublished(program=program_snapshot(program)), tenant_id=tenant_id)
