@@ -3,14 +3,16 @@ the org graph and the HRIS's refused changes from."""
 
 from typing import Annotated
 
+from contracts.pages import DEFAULT_PAGE
 from fastapi import APIRouter, Query
-from fastapi.exceptions import RequestValidationError
+from runtime.pages import After, First, decode_cursor, encode_cursor
 from runtime.refusals import not_found
 from runtime.units import UowDep
 from service_auth.dependencies import CallerDep
 from service_auth.tokens import Caller
 
-from profiles.adapters.repository import InvalidCursor, PeopleRepository, Rejections
+from profiles.adapters.repository import PeopleRepository, Rejections
+from profiles.adapters.tables import OrgChangeRejection
 from profiles.entrypoints.schemas import (
     ManagerChainPublic,
     PeopleBatch,
@@ -33,9 +35,6 @@ from profiles.service_layer.profile_edits import edit_profile, record_self_ident
 
 router = APIRouter(prefix="/internal", tags=["people"])
 
-First = Annotated[int, Query(ge=1, le=100)]
-After = Annotated[str | None, Query(max_length=1024)]
-
 
 @router.get("/people", response_model=PeoplePage, response_model_by_alias=True)
 async def list_people(
@@ -44,7 +43,7 @@ async def list_people(
     search: Annotated[str | None, Query(max_length=200)] = None,
     department: Annotated[str | None, Query(max_length=512)] = None,
     manager_id: Annotated[str | None, Query(alias="managerId", max_length=64)] = None,
-    first: First = 20,
+    first: First = DEFAULT_PAGE,
     after: After = None,
 ) -> PeoplePage:
     people = PeopleRepository(uow.session, caller.tenant_id)
@@ -54,20 +53,17 @@ async def list_people(
         if manager is None:
             return PeoplePage(edges=[], total_count=0, has_next_page=False)
         manager_external_id = manager.external_id
-    try:
-        page = await people.page(
-            search=search,
-            department=department,
-            first=first,
-            after=after,
-            manager_external_id=manager_external_id,
-        )
-    except InvalidCursor as exc:
-        raise _bad_cursor(exc) from None
+    page = await people.page(
+        search=search,
+        department=department,
+        manager_external_id=manager_external_id,
+        first=first,
+        after=decode_cursor(after, str, str) if after else None,
+    )
     return PeoplePage(
         edges=[
-            PersonEdge(cursor=c, node=PersonPublic.of(p))
-            for p, c in zip(page.items, page.cursors, strict=True)
+            PersonEdge(cursor=encode_cursor(p.display_name, p.id), node=PersonPublic.of(p))
+            for p in page.items
         ],
         total_count=page.total_count,
         has_next_page=page.has_more,
@@ -121,24 +117,25 @@ async def person_reports(
     caller: CallerDep,
     uow: UowDep,
     recursive: bool = False,
-    first: First = 20,
+    first: First = DEFAULT_PAGE,
     after: After = None,
 ) -> ReportsPage:
     """Direct reports, or (recursive) everyone below, by depth then name."""
-    try:
-        page = await reports_of(
-            uow.session,
-            caller.tenant_id,
-            person_id,
-            recursive=recursive,
-            first=first,
-            after=after,
-        )
-    except InvalidCursor as exc:
-        raise _bad_cursor(exc) from None
+    page = await reports_of(
+        uow.session,
+        caller.tenant_id,
+        person_id,
+        recursive=recursive,
+        first=first,
+        after=decode_cursor(after, int, str, str) if after else None,
+    )
     return ReportsPage(
         edges=[
-            ReportEdge(cursor=r.cursor, depth=r.depth, node=PersonPublic.of(r.person))
+            ReportEdge(
+                cursor=encode_cursor(r.depth, r.person.display_name, r.person.id),
+                depth=r.depth,
+                node=PersonPublic.of(r.person),
+            )
             for r in page.items
         ],
         total_count=page.total_count,
@@ -182,31 +179,24 @@ async def put_self_identification(
 
 @router.get("/org-changes/rejections", response_model=RejectionsPage, response_model_by_alias=True)
 async def org_change_rejections(
-    caller: CallerDep, uow: UowDep, first: First = 20, after: After = None
+    caller: CallerDep, uow: UowDep, first: First = DEFAULT_PAGE, after: After = None
 ) -> RejectionsPage:
     """What the HRIS sent that was refused, whole or in part, newest first."""
-    try:
-        page = await Rejections(uow.session, caller.tenant_id).page(first=first, after=after)
-    except InvalidCursor as exc:
-        raise _bad_cursor(exc) from None
+    (last_id,) = decode_cursor(after, int) if after else (None,)
+    page = await Rejections(uow.session, caller.tenant_id).page(first=first, after=last_id)
     return RejectionsPage(
-        edges=[
-            RejectionEdge(cursor=c, node=RejectionPublic.of(r))
-            for r, c in zip(page.items, page.cursors, strict=True)
-        ],
+        edges=[_rejection_edge(r) for r in page.items],
         total_count=page.total_count,
         has_next_page=page.has_more,
     )
+
+
+def _rejection_edge(row: OrgChangeRejection) -> RejectionEdge:
+    assert row.id is not None  # a stored rejection has its serial id
+    return RejectionEdge(cursor=encode_cursor(row.id), node=RejectionPublic.of(row))
 
 
 def _may_act_for(caller: Caller, person_id: str) -> None:
     """An end user changes only their own profile; anyone else's does not exist for them."""
     if caller.principal.startswith("person:") and caller.principal != f"person:{person_id}":
         raise not_found("person")
-
-
-def _bad_cursor(exc: InvalidCursor) -> RequestValidationError:
-    # Reported like any other invalid parameter: 422 problem naming `after`.
-    return RequestValidationError(
-        [{"loc": ("query", "after"), "msg": str(exc), "type": "value_error"}]
-    )

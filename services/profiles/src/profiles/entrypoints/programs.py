@@ -1,11 +1,14 @@
 """Internal REST API: programs, and enrolling in them. A refused use case raises `Refused`,
 which every service answers as problem+json naming the field (its unit of work rolled back)."""
 
+from datetime import datetime
 from typing import Annotated
 
 from contracts.enrollments import EnrollmentStatus
+from contracts.pages import DEFAULT_PAGE
 from contracts.programs import ParticipantRole, ProgramStatus
 from fastapi import APIRouter, Query
+from runtime.pages import After, First, decode_cursor, encode_cursor
 from runtime.units import UowDep
 from service_auth.dependencies import CallerDep
 
@@ -96,18 +99,24 @@ async def enrollments(
     uow: UowDep,
     role: ParticipantRole | None = None,
     status: EnrollmentStatus | None = None,
-    first: Annotated[int, Query(ge=1, le=100)] = 20,
-    after: Annotated[str | None, Query(max_length=1024)] = None,
+    first: First = DEFAULT_PAGE,
+    after: After = None,
 ) -> EnrollmentPageOut:
     """A program's enrollments in the order they were made, a page at a time."""
     await existing_program(uow, caller.tenant_id, program_id)
     found = await enrollment_page(
-        uow, caller.tenant_id, program_id, role=role, status=status, first=first, after=after
+        uow,
+        caller.tenant_id,
+        program_id,
+        role=role,
+        status=status,
+        first=first,
+        after=decode_cursor(after, datetime, str) if after else None,
     )
     return EnrollmentPageOut(
         edges=[
-            EnrollmentEdge(cursor=cursor, node=EnrollmentPublic.of(e))
-            for e, cursor in zip(found.items, found.cursors, strict=True)
+            EnrollmentEdge(cursor=encode_cursor(e.created_at, e.id), node=EnrollmentPublic.of(e))
+            for e in found.items
         ],
         total_count=found.total_count,
         has_next_page=found.has_more,

@@ -4,7 +4,6 @@ events to the outbox in the same transaction."""
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from contracts.enrollments import (
@@ -18,18 +17,13 @@ from contracts.people import PersonStatus
 from contracts.problems import Code
 from contracts.programs import ParticipantRole, ProgramKind, ProgramStatus
 from messaging.outbox import UnitOfWork, utcnow
-from runtime.refusals import Refused, invalid, not_found
+from persistence.pages import Page, keyset_page
+from runtime.refusals import Refused, not_found
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from profiles.adapters.program_tables import Enrollment, Program
-from profiles.adapters.repository import (
-    InvalidCursor,
-    PeopleRepository,
-    decode_cursor,
-    encode_cursor,
-    keyset_page,
-)
+from profiles.adapters.repository import PeopleRepository
 from profiles.domain.enrollments import (
     Candidate,
     EnrollmentTerms,
@@ -223,14 +217,6 @@ async def _active(
     return result.first()
 
 
-@dataclass(frozen=True)
-class EnrollmentPage:
-    items: list[Enrollment]
-    cursors: list[str]  # where a page after each item would start
-    total_count: int
-    has_more: bool
-
-
 async def enrollment_page(
     uow: UnitOfWork,
     tenant_id: str,
@@ -238,11 +224,10 @@ async def enrollment_page(
     *,
     role: ParticipantRole | None = None,
     status: EnrollmentStatus | None = None,
-    first: int = 20,
-    after: str | None = None,
-) -> EnrollmentPage:
-    """A program's enrollments in the order they were made; the cursor is the last
-    (createdAt, id) seen. Raises Refused(INVALID) for a cursor this API did not issue."""
+    first: int,
+    after: tuple[datetime, str] | None = None,
+) -> Page[Enrollment]:
+    """A program's enrollments in the order they were made, after the (createdAt, id) given."""
     query = select(Enrollment).where(
         Enrollment.tenant_id == tenant_id, Enrollment.program_id == program_id
     )
@@ -250,31 +235,8 @@ async def enrollment_page(
         query = query.where(Enrollment.role == role.value)
     if status is not None:
         query = query.where(Enrollment.status == status.value)
-    key = _decode_cursor(after) if after else None
-    items, total, more = await keyset_page(
-        uow.session, query, (col(Enrollment.created_at), col(Enrollment.id)), first, key
-    )
-    return EnrollmentPage(
-        items=items,
-        cursors=[_encode_cursor(e) for e in items],
-        total_count=total,
-        has_more=more,
-    )
-
-
-def _encode_cursor(enrollment: Enrollment) -> str:
-    return encode_cursor(enrollment.created_at.isoformat(), enrollment.id)
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        moment, last_id = decode_cursor(cursor, str, str)
-        created_at = datetime.fromisoformat(moment)
-        if created_at.tzinfo is None:
-            raise ValueError
-    except (InvalidCursor, ValueError) as exc:
-        raise invalid("after", "is not a cursor this API issued") from exc
-    return created_at, str(last_id)
+    order = (col(Enrollment.created_at), col(Enrollment.id))
+    return await keyset_page(uow.session, query, order, first, after)
 
 
 # --- snapshots ---------------------------------------------------------------------------------

@@ -4,15 +4,11 @@ one more query."""
 
 from dataclasses import dataclass
 
+from persistence.pages import Page
 from runtime.refusals import not_found
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from profiles.adapters.repository import (
-    PeopleRepository,
-    PersonHistory,
-    decode_cursor,
-    encode_cursor,
-)
+from profiles.adapters.repository import PeopleRepository, PersonHistory
 from profiles.adapters.tables import Person, PersonChange
 from profiles.domain.org_graph import chain_up
 
@@ -27,14 +23,6 @@ class ManagerChain:
 class Report:
     person: Person
     depth: int  # 1: a direct report
-    cursor: str
-
-
-@dataclass(frozen=True)
-class ReportsPage:
-    items: list[Report]
-    total_count: int
-    has_more: bool
 
 
 async def managers_of(session: AsyncSession, tenant_id: str, person_id: str) -> ManagerChain:
@@ -58,23 +46,16 @@ async def reports_of(
     *,
     recursive: bool,
     first: int,
-    after: str | None,
-) -> ReportsPage:
-    """Ordered by depth, then name, then id (the cursor is the last of these seen)."""
+    after: tuple[int, str, str] | None,
+) -> Page[Report]:
+    """Ordered by depth, then name, then id, after the (depth, name, id) given."""
     people = PeopleRepository(session, tenant_id)
     person = await _existing(people, person_id)
-    key = decode_cursor(after, int, str, str) if after else None
     found = await people.below(
-        person.external_id,
-        recursive=recursive,
-        first=first + 1,
-        after=(int(key[0]), str(key[1]), str(key[2])) if key else None,
+        person.external_id, recursive=recursive, first=first + 1, after=after
     )
-    return ReportsPage(
-        items=[
-            Report(report, depth, encode_cursor(depth, report.display_name, report.id))
-            for report, depth in found.people[:first]
-        ],
+    return Page(
+        items=[Report(report, depth) for report, depth in found.people[:first]],
         total_count=found.total_count,
         has_more=len(found.people) > first,
     )
