@@ -13,7 +13,7 @@ from profiles.domain.enrollments import (
     DEFAULT_MENTOR_CAPACITY,
     Candidate,
     EnrollmentTerms,
-    ProgramView,
+    ProgramTerms,
     check_active,
     check_open,
     cleaned_goals,
@@ -31,8 +31,8 @@ def view(
     status: ProgramStatus = ProgramStatus.ENROLLING,
     window: EnrollmentWindow | None = None,
     kind: ProgramKind = ProgramKind.ONE_ON_ONE,
-) -> ProgramView:
-    return ProgramView(
+) -> ProgramTerms:
+    return ProgramTerms(
         kind=kind, status=status, window=window or EnrollmentWindow(), eligibility=Eligibility()
     )
 

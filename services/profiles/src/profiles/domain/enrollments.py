@@ -15,8 +15,8 @@ DEFAULT_MENTOR_CAPACITY = 1
 
 
 @dataclass(frozen=True)
-class ProgramView:
-    """What enrolling needs to know of a program."""
+class ProgramTerms:
+    """The terms on which a program takes enrollments: what enrolling needs to know of it."""
 
     kind: ProgramKind
     status: ProgramStatus
@@ -68,7 +68,7 @@ def terms_for(kind: ProgramKind, terms: EnrollmentTerms) -> EnrollmentTerms:
     return EnrollmentTerms(role=terms.role, goals=cleaned_goals(terms.goals), capacity=capacity)
 
 
-def check_open(program: ProgramView, now: datetime) -> None:
+def check_open(program: ProgramTerms, now: datetime) -> None:
     """Refused(NOT_ALLOWED_IN_STATE) unless the program takes enrollments at `now`."""
     if program.status is not ProgramStatus.ENROLLING:
         raise Refused(
@@ -108,7 +108,7 @@ def ineligibility(eligibility: Eligibility, role: ParticipantRole, person: Candi
     return None
 
 
-def check_eligible(program: ProgramView, role: ParticipantRole, person: Candidate) -> None:
+def check_eligible(program: ProgramTerms, role: ParticipantRole, person: Candidate) -> None:
     reason = ineligibility(program.eligibility, role, person)
     if reason is not None:
         raise Refused(Code.INELIGIBLE, "personId", reason)

@@ -3,7 +3,14 @@ the org graph and the HRIS's refused changes from."""
 
 from typing import Annotated
 
-from contracts.pages import DEFAULT_PAGE
+from contracts.internal.people import (
+    ManagerChain,
+    OrgChangeRejectionView,
+    PersonChangeRecord,
+    ReportEdge,
+)
+from contracts.pages import DEFAULT_PAGE, Connection, Edge, Items
+from contracts.people import PersonView
 from fastapi import APIRouter, Query
 from runtime.pages import After, First, decode_cursor, encode_cursor
 from runtime.refusals import not_found
@@ -12,31 +19,16 @@ from service_auth.dependencies import CallerDep
 from service_auth.tokens import Caller
 
 from profiles.adapters.repository import PeopleRepository, Rejections
-from profiles.adapters.tables import OrgChangeRejection
-from profiles.entrypoints.schemas import (
-    ManagerChainPublic,
-    PeopleBatch,
-    PeopleBatchRequest,
-    PeoplePage,
-    PersonChangePublic,
-    PersonEdge,
-    PersonHistoryPublic,
-    PersonPublic,
-    ProfileEdit,
-    RejectionEdge,
-    RejectionPublic,
-    RejectionsPage,
-    ReportEdge,
-    ReportsPage,
-    SelfIdentificationRequest,
-)
+from profiles.adapters.tables import OrgChangeRejection, Person
+from profiles.entrypoints.schemas import PeopleBatchRequest, ProfileEdit, SelfIdentificationRequest
+from profiles.entrypoints.views import change_record, person_view, rejection_view
 from profiles.service_layer.org_chart import history_of, managers_of, reports_of
 from profiles.service_layer.profile_edits import edit_profile, record_self_identification
 
 router = APIRouter(prefix="/internal", tags=["people"])
 
 
-@router.get("/people", response_model=PeoplePage, response_model_by_alias=True)
+@router.get("/people")
 async def list_people(
     caller: CallerDep,
     uow: UowDep,
@@ -45,13 +37,14 @@ async def list_people(
     manager_id: Annotated[str | None, Query(alias="managerId", max_length=64)] = None,
     first: First = DEFAULT_PAGE,
     after: After = None,
-) -> PeoplePage:
+) -> Connection[Edge[PersonView]]:
+    """By display name, then id."""
     people = PeopleRepository(uow.session, caller.tenant_id)
     manager_external_id = None
     if manager_id is not None:
         manager = await people.get(manager_id)
         if manager is None:
-            return PeoplePage(edges=[], total_count=0, has_next_page=False)
+            return Connection(edges=[], total_count=0, has_next_page=False)
         manager_external_id = manager.external_id
     page = await people.page(
         search=search,
@@ -60,58 +53,51 @@ async def list_people(
         first=first,
         after=decode_cursor(after, str, str) if after else None,
     )
-    return PeoplePage(
-        edges=[
-            PersonEdge(cursor=encode_cursor(p.display_name, p.id), node=PersonPublic.of(p))
-            for p in page.items
-        ],
+    return Connection(
+        edges=[_person_edge(p) for p in page.items],
         total_count=page.total_count,
         has_next_page=page.has_more,
     )
 
 
-@router.post("/people/batch", response_model=PeopleBatch, response_model_by_alias=True)
-async def batch_people(caller: CallerDep, uow: UowDep, body: PeopleBatchRequest) -> PeopleBatch:
+@router.post("/people/batch")
+async def batch_people(
+    caller: CallerDep, uow: UowDep, body: PeopleBatchRequest
+) -> Items[PersonView]:
     """Many people by id or external id in one call (the gateway's DataLoaders)."""
     people = PeopleRepository(uow.session, caller.tenant_id)
     rows = await people.many(body.ids) + await people.by_external_ids(body.external_ids)
-    return PeopleBatch(items=[PersonPublic.of(p) for p in rows])
+    return Items(items=[person_view(p) for p in rows])
 
 
-@router.get("/people/{person_id}", response_model=PersonPublic, response_model_by_alias=True)
-async def get_person(person_id: str, caller: CallerDep, uow: UowDep) -> PersonPublic:
+@router.get("/people/{person_id}")
+async def get_person(person_id: str, caller: CallerDep, uow: UowDep) -> PersonView:
     row = await PeopleRepository(uow.session, caller.tenant_id).get(person_id)
     if row is None:
         raise not_found("person")
-    return PersonPublic.of(row)
+    return person_view(row)
 
 
-@router.get(
-    "/people/{person_id}/history",
-    response_model=PersonHistoryPublic,
-    response_model_by_alias=True,
-)
-async def person_history(person_id: str, caller: CallerDep, uow: UowDep) -> PersonHistoryPublic:
+@router.get("/people/{person_id}/history")
+async def person_history(
+    person_id: str, caller: CallerDep, uow: UowDep
+) -> Items[PersonChangeRecord]:
     """Every change of title, level, department and manager, oldest first."""
     changes = await history_of(uow.session, caller.tenant_id, person_id)
-    return PersonHistoryPublic(items=[PersonChangePublic.of(c) for c in changes])
+    return Items(items=[change_record(c) for c in changes])
 
 
-@router.get(
-    "/people/{person_id}/managers",
-    response_model=ManagerChainPublic,
-    response_model_by_alias=True,
-)
-async def person_managers(person_id: str, caller: CallerDep, uow: UowDep) -> ManagerChainPublic:
+@router.get("/people/{person_id}/managers")
+async def person_managers(person_id: str, caller: CallerDep, uow: UowDep) -> ManagerChain:
     """The chain of managers to the top, nearest first."""
     chain = await managers_of(uow.session, caller.tenant_id, person_id)
-    return ManagerChainPublic(
-        items=[PersonPublic.of(p) for p in chain.managers],
+    return ManagerChain(
+        items=[person_view(p) for p in chain.managers],
         pending_manager_external_id=chain.pending_manager_external_id,
     )
 
 
-@router.get("/people/{person_id}/reports", response_model=ReportsPage, response_model_by_alias=True)
+@router.get("/people/{person_id}/reports")
 async def person_reports(
     person_id: str,
     caller: CallerDep,
@@ -119,7 +105,7 @@ async def person_reports(
     recursive: bool = False,
     first: First = DEFAULT_PAGE,
     after: After = None,
-) -> ReportsPage:
+) -> Connection[ReportEdge]:
     """Direct reports, or (recursive) everyone below, by depth then name."""
     page = await reports_of(
         uow.session,
@@ -129,12 +115,12 @@ async def person_reports(
         first=first,
         after=decode_cursor(after, int, str, str) if after else None,
     )
-    return ReportsPage(
+    return Connection(
         edges=[
             ReportEdge(
                 cursor=encode_cursor(r.depth, r.person.display_name, r.person.id),
                 depth=r.depth,
-                node=PersonPublic.of(r.person),
+                node=person_view(r.person),
             )
             for r in page.items
         ],
@@ -143,28 +129,21 @@ async def person_reports(
     )
 
 
-@router.patch(
-    "/people/{person_id}/profile", response_model=PersonPublic, response_model_by_alias=True
-)
+@router.patch("/people/{person_id}/profile")
 async def patch_profile(
     person_id: str, caller: CallerDep, uow: UowDep, body: ProfileEdit
-) -> PersonPublic:
+) -> PersonView:
     """Skills, interests, languages, bio: absent stays, null clears."""
     _may_act_for(caller, person_id)
-    row = await edit_profile(uow, caller.tenant_id, person_id, body.values())
-    return PersonPublic.of(row)
+    return person_view(await edit_profile(uow, caller.tenant_id, person_id, body.values()))
 
 
-@router.put(
-    "/people/{person_id}/self-identification",
-    response_model=PersonPublic,
-    response_model_by_alias=True,
-)
+@router.put("/people/{person_id}/self-identification")
 async def put_self_identification(
     person_id: str, caller: CallerDep, uow: UowDep, body: SelfIdentificationRequest
-) -> PersonPublic:
+) -> PersonView:
     """Stored for fair matching and aggregates; the answer is the person without it (no
-    response of this API has a field for self-identification)."""
+    view has a field for self-identification)."""
     _may_act_for(caller, person_id)
     row = await record_self_identification(
         uow,
@@ -174,26 +153,30 @@ async def put_self_identification(
         underrepresented=body.underrepresented,
         demographics=body.demographics,
     )
-    return PersonPublic.of(row)
+    return person_view(row)
 
 
-@router.get("/org-changes/rejections", response_model=RejectionsPage, response_model_by_alias=True)
+@router.get("/org-changes/rejections")
 async def org_change_rejections(
     caller: CallerDep, uow: UowDep, first: First = DEFAULT_PAGE, after: After = None
-) -> RejectionsPage:
+) -> Connection[Edge[OrgChangeRejectionView]]:
     """What the HRIS sent that was refused, whole or in part, newest first."""
     (last_id,) = decode_cursor(after, int) if after else (None,)
     page = await Rejections(uow.session, caller.tenant_id).page(first=first, after=last_id)
-    return RejectionsPage(
+    return Connection(
         edges=[_rejection_edge(r) for r in page.items],
         total_count=page.total_count,
         has_next_page=page.has_more,
     )
 
 
-def _rejection_edge(row: OrgChangeRejection) -> RejectionEdge:
+def _person_edge(row: Person) -> Edge[PersonView]:
+    return Edge(cursor=encode_cursor(row.display_name, row.id), node=person_view(row))
+
+
+def _rejection_edge(row: OrgChangeRejection) -> Edge[OrgChangeRejectionView]:
     assert row.id is not None  # a stored rejection has its serial id
-    return RejectionEdge(cursor=encode_cursor(row.id), node=RejectionPublic.of(row))
+    return Edge(cursor=encode_cursor(row.id), node=rejection_view(row))
 
 
 def _may_act_for(caller: Caller, person_id: str) -> None:

@@ -1,23 +1,20 @@
-"""HTTP shapes of the programs and enrollments API: what comes in (checked for types and
-bounds here, for the program's rules in domain.programs) and what goes out."""
+"""What the programs and enrollments API takes in: checked for types and bounds here, for the
+program's rules in domain.programs. Its answers are contract views (`views`)."""
 
 from datetime import date
 from typing import Annotated, Any
 
 from contracts.base import ContractModel
-from contracts.enrollments import EnrollmentStatus
 from contracts.problems import Code, FieldError
 from contracts.programs import (
     MatchObjective,
     ObjectiveMetric,
     ParticipantRole,
     ProgramKind,
-    ProgramSnapshot,
 )
 from pydantic import AwareDatetime, ConfigDict, Field, FiniteFloat, StringConstraints
 from runtime.refusals import Refused
 
-from profiles.adapters.program_tables import Enrollment, Program
 from profiles.domain.enrollments import EnrollmentTerms
 from profiles.domain.programs import (
     Curriculum,
@@ -29,8 +26,6 @@ from profiles.domain.programs import (
     ProgramDefinition,
     with_default_weights,
 )
-from profiles.service_layer.enrollments import enrollment_snapshot
-from profiles.service_layer.programs import program_snapshot
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
@@ -215,24 +210,6 @@ def _not_nullable(name: str) -> FieldError:
     return FieldError(field=field, message="cannot be null; leave it out to keep it")
 
 
-# --- programs out ----------------------------------------------------------------------------
-
-
-class ProgramPublic(ProgramSnapshot):
-    """The program as its API shows it: its event snapshot, and when it was created."""
-
-    created_at: AwareDatetime
-
-    @classmethod
-    def of(cls, program: Program) -> "ProgramPublic":
-        snapshot = program_snapshot(program)
-        return cls.model_validate({**dict(snapshot), "created_at": program.created_at})
-
-
-class ProgramList(ContractModel):
-    items: list[ProgramPublic]
-
-
 class ProgramBatchRequest(_In):
     ids: list[Annotated[str, StringConstraints(max_length=64)]] = Field(max_length=500)
 
@@ -261,36 +238,3 @@ class EnrollmentPatch(_In):
 
 class WithdrawIn(_In):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
-
-
-class EnrollmentPublic(ContractModel):
-    id: str
-    program_id: str
-    person_id: str
-    role: ParticipantRole
-    goals: list[str]
-    capacity: int | None
-    status: EnrollmentStatus
-    reason: str | None
-    revision: int
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
-
-    @classmethod
-    def of(cls, enrollment: Enrollment) -> "EnrollmentPublic":
-        return cls.model_validate(dict(enrollment_snapshot(enrollment)))
-
-
-class EnrollmentEdge(ContractModel):
-    cursor: str
-    node: EnrollmentPublic
-
-
-class EnrollmentPageOut(ContractModel):
-    edges: list[EnrollmentEdge]
-    total_count: int
-    has_next_page: bool
-
-
-class EnrollmentList(ContractModel):
-    items: list[EnrollmentPublic]

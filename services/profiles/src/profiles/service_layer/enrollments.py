@@ -27,7 +27,7 @@ from profiles.adapters.repository import PeopleRepository
 from profiles.domain.enrollments import (
     Candidate,
     EnrollmentTerms,
-    ProgramView,
+    ProgramTerms,
     check_active,
     check_eligible,
     check_open,
@@ -40,17 +40,17 @@ async def enroll(
     uow: UnitOfWork, tenant_id: str, program_id: str, person_id: str, terms: EnrollmentTerms
 ) -> Enrollment:
     program = await existing_program(uow, tenant_id, program_id)
-    view = _view(program)
-    terms = terms_for(view.kind, terms)
+    program_terms = _terms_of(program)
+    terms = terms_for(program_terms.kind, terms)
     now = utcnow()
-    check_open(view, now)
+    check_open(program_terms, now)
     person = await PeopleRepository(uow.session, tenant_id).get(person_id)
     if person is None:
         raise not_found("person", "personId")
     candidate = Candidate(
         status=PersonStatus(person.status), level=person.level, department=person.department
     )
-    check_eligible(view, terms.role, candidate)
+    check_eligible(program_terms, terms.role, candidate)
     duplicate = await _active(uow, tenant_id, program_id, person_id, terms.role)
     if duplicate is not None:
         raise _already(terms.role, duplicate.id)
@@ -242,9 +242,9 @@ async def enrollment_page(
 # --- snapshots ---------------------------------------------------------------------------------
 
 
-def _view(program: Program) -> ProgramView:
+def _terms_of(program: Program) -> ProgramTerms:
     definition = definition_of(program)
-    return ProgramView(
+    return ProgramTerms(
         kind=definition.kind,
         status=ProgramStatus(program.status),
         window=definition.enrollment_window,
