@@ -13,7 +13,8 @@ from itertools import islice
 
 from contracts.problems import Code, FieldError
 from contracts.programs import (
-    MatchObjective,
+    MatchingPolicySnapshot,
+    MatchingPolicyTerms,
     ObjectiveMetric,
     ParticipantRole,
     ProgramKind,
@@ -50,30 +51,6 @@ class Curriculum:
     modules: tuple[CurriculumModule, ...] = ()
 
 
-# The criteria matching scores by; the defaults are matching's own (ScoreWeights).
-DEFAULT_WEIGHTS: Mapping[str, float] = {
-    "goals": 0.35,
-    "interests": 0.15,
-    "crossDepartment": 0.10,
-    "levelGap": 0.15,
-    "timeZone": 0.15,
-    "feedback": 0.10,
-}
-
-
-@dataclass(frozen=True)
-class MatchingPolicy:
-    mentors_per_mentee: int = 1
-    group_size: int | None = None
-    min_level_gap: int | None = None
-    max_level_gap: int | None = None
-    cross_department: bool = True
-    prioritize_underrepresented: bool = False
-    weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    objective: MatchObjective = MatchObjective.BEST_TOTAL
-    admin_matches_need_consent: bool = True
-
-
 @dataclass(frozen=True)
 class EnrollmentWindow:
     opens_at: datetime | None = None
@@ -99,14 +76,13 @@ class ProgramDefinition:
     starts_on: date | None = None
     ends_on: date | None = None
     objectives: tuple[Objective, ...] = ()
-    matching_policy: MatchingPolicy = field(default_factory=MatchingPolicy)
+    # Bounds and defaults as the contract's MatchingPolicyTerms give them; the rules that
+    # depend on the kind are checked here.
+    matching_policy: MatchingPolicySnapshot = field(
+        default_factory=lambda: MatchingPolicyTerms().snapshot()
+    )
     enrollment_window: EnrollmentWindow = field(default_factory=EnrollmentWindow)
     eligibility: Eligibility = field(default_factory=Eligibility)
-
-
-def with_default_weights(given: Mapping[str, float] | None) -> dict[str, float]:
-    """Weights the caller names override the defaults; the others keep theirs."""
-    return {**DEFAULT_WEIGHTS, **(given or {})}
 
 
 def changed_fields(before: ProgramDefinition, after: ProgramDefinition) -> list[str]:
@@ -298,7 +274,7 @@ def _occurrence_problem(
 # --- matching policy --------------------------------------------------------------------------
 
 
-def level_gap_fits(kind: ProgramKind, policy: MatchingPolicy, gap: int) -> bool:
+def level_gap_fits(kind: ProgramKind, policy: MatchingPolicySnapshot, gap: int) -> bool:
     """Whether a pair whose level gap is `gap` fits the policy. The gap is read by kind:
     mentor minus mentee (REVERSE: mentee minus mentor); PEER: the absolute difference."""
     if kind is ProgramKind.PEER:
@@ -307,7 +283,7 @@ def level_gap_fits(kind: ProgramKind, policy: MatchingPolicy, gap: int) -> bool:
     return (low is None or gap >= low) and (high is None or gap <= high)
 
 
-def _gap_violations(kind: ProgramKind, policy: MatchingPolicy) -> list[FieldError]:
+def _gap_violations(kind: ProgramKind, policy: MatchingPolicySnapshot) -> list[FieldError]:
     low, high = policy.min_level_gap, policy.max_level_gap
     where = "matchingPolicy"
     if kind is ProgramKind.PEER:
@@ -347,7 +323,7 @@ def _gap_violations(kind: ProgramKind, policy: MatchingPolicy) -> list[FieldErro
     return []
 
 
-def _policy_violations(kind: ProgramKind, policy: MatchingPolicy) -> list[FieldError]:
+def _policy_violations(kind: ProgramKind, policy: MatchingPolicySnapshot) -> list[FieldError]:
     where = "matchingPolicy"
     out = _gap_violations(kind, policy)
     if kind is ProgramKind.GROUP and policy.group_size is None:
@@ -364,21 +340,9 @@ def _policy_violations(kind: ProgramKind, policy: MatchingPolicy) -> list[FieldE
                 field=f"{where}.mentorsPerMentee", message="PEER programs pair peers: it must be 1"
             )
         )
-    for name, weight in policy.weights.items():
-        if name not in DEFAULT_WEIGHTS:
-            out.append(
-                FieldError(
-                    field=f"{where}.weights.{name}",
-                    message=f"unknown criterion; use {', '.join(DEFAULT_WEIGHTS)}",
-                )
-            )
-        elif not (math.isfinite(weight) and weight >= 0):
-            out.append(
-                FieldError(
-                    field=f"{where}.weights.{name}", message=f"{weight}: weights are numbers ≥ 0"
-                )
-            )
-    if not out and not any(w > 0 for w in policy.weights.values()):
+    # Each weight is a known criterion ≥ 0 already (MatchingPolicyTerms); together they must
+    # weigh something.
+    if not any(w > 0 for w in policy.weights.values()):
         out.append(
             FieldError(field=f"{where}.weights", message="at least one weight must be above 0")
         )

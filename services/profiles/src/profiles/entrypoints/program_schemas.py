@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from contracts.base import ContractModel
 from contracts.problems import Code, FieldError
 from contracts.programs import (
-    MatchObjective,
+    MatchingPolicyTerms,
     ObjectiveMetric,
     ParticipantRole,
     ProgramKind,
@@ -21,16 +21,13 @@ from profiles.domain.programs import (
     CurriculumModule,
     Eligibility,
     EnrollmentWindow,
-    MatchingPolicy,
     Objective,
     ProgramDefinition,
-    with_default_weights,
 )
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
 Level = Annotated[int, Field(ge=0, le=100)]
-LevelGap = Annotated[int, Field(ge=-100, le=100)]
 
 
 class _In(ContractModel):
@@ -92,33 +89,6 @@ class CurriculumIn(_In):
         )
 
 
-class MatchingPolicyIn(_In):
-    mentors_per_mentee: int = Field(default=1, ge=1, le=10)
-    group_size: int | None = Field(default=None, ge=2, le=100)
-    min_level_gap: LevelGap | None = None
-    max_level_gap: LevelGap | None = None
-    cross_department: bool = True
-    prioritize_underrepresented: bool = False
-    objective: MatchObjective = MatchObjective.BEST_TOTAL
-    admin_matches_need_consent: bool = True
-    weights: dict[str, FiniteFloat] | None = Field(
-        default=None, max_length=20, description="Criterion → weight; unnamed ones keep defaults"
-    )
-
-    def to_domain(self) -> MatchingPolicy:
-        return MatchingPolicy(
-            mentors_per_mentee=self.mentors_per_mentee,
-            group_size=self.group_size,
-            min_level_gap=self.min_level_gap,
-            max_level_gap=self.max_level_gap,
-            cross_department=self.cross_department,
-            prioritize_underrepresented=self.prioritize_underrepresented,
-            weights=with_default_weights(self.weights),
-            objective=self.objective,
-            admin_matches_need_consent=self.admin_matches_need_consent,
-        )
-
-
 class EnrollmentWindowIn(_In):
     opens_at: AwareDatetime | None = None
     closes_at: AwareDatetime | None = None
@@ -148,7 +118,7 @@ class ProgramCreate(_In):
     ends_on: date | None = None
     objectives: list[ObjectiveIn] = Field(default_factory=list, max_length=20)
     curriculum: CurriculumIn
-    matching_policy: MatchingPolicyIn = Field(default_factory=MatchingPolicyIn)
+    matching_policy: MatchingPolicyTerms = Field(default_factory=MatchingPolicyTerms)
     enrollment_window: EnrollmentWindowIn = Field(default_factory=EnrollmentWindowIn)
     eligibility: EligibilityIn = Field(default_factory=EligibilityIn)
 
@@ -161,7 +131,7 @@ class ProgramCreate(_In):
             ends_on=self.ends_on,
             objectives=tuple(o.to_domain() for o in self.objectives),
             curriculum=self.curriculum.to_domain(),
-            matching_policy=self.matching_policy.to_domain(),
+            matching_policy=self.matching_policy.snapshot(),
             enrollment_window=self.enrollment_window.to_domain(),
             eligibility=self.eligibility.to_domain(),
         )
@@ -181,7 +151,7 @@ class ProgramPatch(_In):
     ends_on: date | None = None
     objectives: list[ObjectiveIn] | None = Field(default=None, max_length=20)
     curriculum: CurriculumIn | None = None
-    matching_policy: MatchingPolicyIn | None = None
+    matching_policy: MatchingPolicyTerms | None = None
     enrollment_window: EnrollmentWindowIn | None = None
     eligibility: EligibilityIn | None = None
 
@@ -198,6 +168,8 @@ class ProgramPatch(_In):
             value = getattr(self, name)
             if isinstance(value, list):
                 out[name] = tuple(item.to_domain() for item in value)
+            elif isinstance(value, MatchingPolicyTerms):
+                out[name] = value.snapshot()
             elif hasattr(value, "to_domain"):
                 out[name] = value.to_domain()
             else:

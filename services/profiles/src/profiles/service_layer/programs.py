@@ -34,7 +34,6 @@ from profiles.domain.programs import (
     CurriculumModule,
     Eligibility,
     EnrollmentWindow,
-    MatchingPolicy,
     Objective,
     ProgramDefinition,
     changed_fields,
@@ -155,7 +154,6 @@ def _touch(program: Program, now: datetime) -> None:
 
 def definition_of(program: Program) -> ProgramDefinition:
     curriculum = CurriculumSnapshot.model_validate(program.curriculum)
-    policy = MatchingPolicySnapshot.model_validate(program.matching_policy)
     eligibility = EligibilitySnapshot.model_validate(program.eligibility)
     return ProgramDefinition(
         name=program.name,
@@ -163,7 +161,8 @@ def definition_of(program: Program) -> ProgramDefinition:
         description=program.description,
         starts_on=program.starts_on,
         ends_on=program.ends_on,
-        # The domain's objective and policy carry exactly their snapshot's fields.
+        # The domain's objective carries exactly its snapshot's fields; the policy is its
+        # snapshot.
         objectives=tuple(
             Objective(**ObjectiveSnapshot.model_validate(item).model_dump())
             for item in program.objectives
@@ -181,7 +180,7 @@ def definition_of(program: Program) -> ProgramDefinition:
                 for m in curriculum.modules
             ),
         ),
-        matching_policy=MatchingPolicy(**policy.model_dump()),
+        matching_policy=MatchingPolicySnapshot.model_validate(program.matching_policy),
         enrollment_window=EnrollmentWindow(
             opens_at=program.enrollment_opens_at, closes_at=program.enrollment_closes_at
         ),
@@ -221,8 +220,8 @@ class _Parts:
 
 
 def _parts(d: ProgramDefinition) -> _Parts:
-    # Every field is passed explicitly (asdict gives them all): events are dumped with
-    # exclude_unset.
+    # Every field is passed explicitly (asdict and dict give them all): events are dumped
+    # with exclude_unset.
     return _Parts(
         objectives=[ObjectiveSnapshot(**asdict(o)) for o in d.objectives],
         curriculum=CurriculumSnapshot(
@@ -238,7 +237,7 @@ def _parts(d: ProgramDefinition) -> _Parts:
                 for m in d.curriculum.modules
             ],
         ),
-        matching_policy=MatchingPolicySnapshot(**asdict(d.matching_policy)),
+        matching_policy=MatchingPolicySnapshot(**dict(d.matching_policy)),
         eligibility=EligibilitySnapshot(
             levels=list(d.eligibility.levels),
             departments=list(d.eligibility.departments),
