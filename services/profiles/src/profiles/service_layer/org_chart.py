@@ -14,7 +14,7 @@ from profiles.domain.org_graph import chain_up
 
 
 @dataclass(frozen=True)
-class ManagerChain:
+class ManagersAbove:
     managers: list[Person]  # nearest first, up to the top or to the first one not known yet
     pending_manager_external_id: str | None  # named in the chain, not known yet
 
@@ -25,7 +25,7 @@ class Report:
     depth: int  # 1: a direct report
 
 
-async def managers_of(session: AsyncSession, tenant_id: str, person_id: str) -> ManagerChain:
+async def managers_of(session: AsyncSession, tenant_id: str, person_id: str) -> ManagersAbove:
     people = PeopleRepository(session, tenant_id)
     person = await _existing(people, person_id)
     chain = chain_up(person.external_id, await people.manager_links_up(person.external_id))
@@ -34,9 +34,9 @@ async def managers_of(session: AsyncSession, tenant_id: str, person_id: str) -> 
     for external_id in chain:
         if external_id not in found:
             # Only the last link can name someone unknown: the walk stops there.
-            return ManagerChain(managers, external_id)
+            return ManagersAbove(managers, external_id)
         managers.append(found[external_id])
-    return ManagerChain(managers, None)
+    return ManagersAbove(managers, None)
 
 
 async def reports_of(
