@@ -34,7 +34,7 @@ from contracts.hris import HrisChange, HrisChangeType
 from messaging.outbox import UnitOfWorkFactory
 from persistence.database import create_engine, session_factory
 from persistence.migrations import upgrade_async
-from profiles.adapters import tables
+from profiles.adapters.metadata import messaging
 from profiles.bootstrap import MIGRATIONS
 from profiles.domain.org_snapshot import COLUMNS, OrgSnapshot, parse_csv
 from profiles.service_layer.imports import import_snapshot
@@ -152,11 +152,11 @@ async def fresh_database(directory: Path, name: str) -> tuple[AsyncEngine, UnitO
     url = f"sqlite:///{directory / f'{name}-{uuid.uuid4().hex[:6]}.db'}"
     await upgrade_async(MIGRATIONS, url)
     engine = create_engine(url)
-    return engine, UnitOfWorkFactory(session_factory(engine), tables.messaging, "/cairn/profiles")
+    return engine, UnitOfWorkFactory(session_factory(engine), messaging, "/cairn/profiles")
 
 
 async def events_written(engine: AsyncEngine) -> int:
-    outbox = tables.messaging.outbox
+    outbox = messaging.outbox
     async with engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(outbox))).scalar_one())
 

@@ -16,7 +16,7 @@ from sqlalchemy import MetaData
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {
-    "profiles": ("services/profiles/migrations", "profiles.adapters.tables"),
+    "profiles": ("services/profiles/migrations", "profiles.adapters.schema"),
     "matching": ("services/matching/migrations", "matching.adapters.tables"),
     "sessions": ("services/sessions/migrations", "sessions.adapters.tables"),
     "feedback": ("services/feedback/migrations", "feedback.adapters.tables"),

@@ -1,4 +1,4 @@
 from persistence.migrations import run_env
-from profiles.adapters.tables import metadata
+from profiles.adapters.schema import metadata
 
 run_env(metadata)

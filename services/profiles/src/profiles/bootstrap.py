@@ -7,7 +7,7 @@ from messaging.settings import KafkaSettings
 from runtime.process import ServiceProcess
 
 from contracts import topics
-from profiles.adapters import tables
+from profiles.adapters.metadata import messaging
 from profiles.config import ProfilesSettings
 from profiles.service_layer.held_changes import held_change_releaser
 from profiles.service_layer.org_changes import on_hris_change
@@ -20,7 +20,7 @@ def build(settings: ProfilesSettings, kafka: KafkaSettings) -> ServiceProcess:
         name="profiles",
         database_url=settings.database_url_for("profiles"),
         migrations_dir=MIGRATIONS,
-        tables=tables.messaging,
+        tables=messaging,
         bootstrap_servers=kafka.bootstrap_servers,
         handlers={HrisChangeReceived.event_type: on_hris_change},
         topics=[topics.HRIS_CHANGES],

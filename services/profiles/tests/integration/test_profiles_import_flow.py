@@ -15,7 +15,7 @@ from contracts.hris import HrisChange
 from devstack.pytest_plugin import DatabaseFactory
 from messaging.outbox import UnitOfWork
 from persistence.migrations import upgrade_async
-from profiles.adapters import tables
+from profiles.adapters.metadata import messaging
 from profiles.adapters.tables import ParkedChange, Person
 from profiles.bootstrap import MIGRATIONS
 from profiles.config import ProfilesSettings
@@ -58,7 +58,7 @@ class Profiles:
 
     async def events(self, tenant_id: str) -> list[tuple[str, dict[str, Any]]]:
         """(type, data) of the tenant's person events in the outbox, in the order written."""
-        outbox = tables.messaging.outbox
+        outbox = messaging.outbox
         async with self.process.engine.connect() as conn:
             rows = await conn.execute(
                 select(outbox.c.event_type, outbox.c.data)

@@ -254,13 +254,29 @@ async def test_bad_cursors_and_unknown_people_are_reported(profiles: Profiles) -
     bad = await profiles.get(f"/internal/people/{top['id']}/reports", after="nonsense")
     assert bad.status_code == 422
     assert bad.headers["content-type"] == "application/problem+json"
-    assert bad.json()["errors"][0]["field"] == "query.after"
+    assert bad.json()["errors"][0]["field"] == "after"
     for part in ("history", "managers", "reports"):
         missing = await profiles.get(f"/internal/people/{uuid.uuid4()}/{part}")
         assert missing.status_code == 404, part
         # Another tenant's person is simply not found.
         foreign = await profiles.get(f"/internal/people/{top['id']}/{part}", tenant="someone-else")
         assert foreign.status_code == 404, part
+
+
+async def test_a_cursor_of_one_list_is_refused_by_another(profiles: Profiles) -> None:
+    await org(profiles)
+    top = await profiles.person("E1")
+    reports = f"/internal/people/{top['id']}/reports"
+    people_cursor = (await profiles.ok("/internal/people", first=1))["edges"][0]["cursor"]
+    reports_cursor = (await profiles.ok(reports, first=1))["edges"][0]["cursor"]
+    for path, foreign in (
+        ("/internal/people", reports_cursor),
+        (reports, people_cursor),
+        ("/internal/org-changes/rejections", people_cursor),
+    ):
+        refused = await profiles.get(path, after=foreign)
+        assert refused.status_code == 422, path
+        assert [e["field"] for e in refused.json()["errors"]] == ["after"], path
 
 
 # --- loops refused -------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from contracts.enrollments import EnrollmentStatus
 from contracts.people import PersonStatus
+from contracts.problems import Code
 from contracts.programs import ParticipantRole, ProgramKind, ProgramStatus
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,14 +13,15 @@ from profiles.domain.enrollments import (
     DEFAULT_MENTOR_CAPACITY,
     Candidate,
     EnrollmentTerms,
-    ProgramView,
+    ProgramTerms,
     check_active,
     check_open,
     cleaned_goals,
     ineligibility,
     terms_for,
 )
-from profiles.domain.programs import Code, Eligibility, EnrollmentWindow, Refused, roles_of
+from profiles.domain.programs import Eligibility, EnrollmentWindow, roles_of
+from runtime.refusals import Refused
 
 NOW = datetime(2027, 1, 10, 12, tzinfo=UTC)
 ACTIVE = Candidate(status=PersonStatus.ACTIVE, level=4, department="Sales")
@@ -29,8 +31,8 @@ def view(
     status: ProgramStatus = ProgramStatus.ENROLLING,
     window: EnrollmentWindow | None = None,
     kind: ProgramKind = ProgramKind.ONE_ON_ONE,
-) -> ProgramView:
-    return ProgramView(
+) -> ProgramTerms:
+    return ProgramTerms(
         kind=kind, status=status, window=window or EnrollmentWindow(), eligibility=Eligibility()
     )
 
@@ -48,7 +50,7 @@ def test_the_role_must_fit_the_kind(kind: ProgramKind, role: ParticipantRole) ->
     except Refused as refused:
         assert not fits
         assert refused.code is Code.INVALID
-        assert [v.field for v in refused.violations] == ["role"]
+        assert [v.field for v in refused.errors] == ["role"]
         return
     assert fits
     assert terms.role is role
@@ -63,7 +65,7 @@ def test_only_mentors_have_a_capacity(role: ParticipantRole, capacity: int | Non
     if role is ParticipantRole.MENTEE and capacity is not None:
         with pytest.raises(Refused) as caught:
             terms_for(ProgramKind.GROUP, terms)
-        assert [v.field for v in caught.value.violations] == ["capacity"]
+        assert [v.field for v in caught.value.errors] == ["capacity"]
         return
     stored = terms_for(ProgramKind.GROUP, terms)
     if role is ParticipantRole.MENTOR:

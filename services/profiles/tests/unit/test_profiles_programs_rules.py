@@ -4,25 +4,30 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
+from typing import Any
 
 import pytest
-from contracts.programs import ObjectiveMetric, ParticipantRole, ProgramKind, ProgramStatus
+from contracts.problems import Code, FieldError
+from contracts.programs import (
+    DEFAULT_WEIGHTS,
+    MatchingPolicySnapshot,
+    MatchingPolicyTerms,
+    ObjectiveMetric,
+    ParticipantRole,
+    ProgramKind,
+    ProgramStatus,
+)
 from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from profiles.domain.programs import (
     CADENCE_PARTS,
-    DEFAULT_WEIGHTS,
     TRANSITIONS,
-    Code,
     Curriculum,
     Eligibility,
     EnrollmentWindow,
-    MatchingPolicy,
     Objective,
     ProgramDefinition,
-    Refused,
-    Violation,
     cadence_problem,
     canonical_cadence,
     changed_fields,
@@ -34,6 +39,9 @@ from profiles.domain.programs import (
     transition,
     validated,
 )
+from pydantic import ValidationError
+from runtime.problems import field_errors
+from runtime.refusals import Refused
 
 TODAY = date(2026, 11, 24)
 
@@ -49,8 +57,24 @@ def definition(**changes: object) -> ProgramDefinition:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-def fields(violations: Sequence[Violation]) -> list[str | None]:
+def fields(violations: Sequence[FieldError]) -> list[str | None]:
     return [v.field for v in violations]
+
+
+def policy(**members: Any) -> MatchingPolicySnapshot:
+    """The policy a program's owner gives (Python names), as the program keeps it."""
+    return MatchingPolicyTerms(**members).snapshot()
+
+
+def policy_faults(members: dict[str, Any]) -> set[str | None]:
+    """What a ONE_ON_ONE program's policy given as JSON members is refused for, as the API
+    names it: the bounds (MatchingPolicyTerms), then the program's rules."""
+    try:
+        terms = MatchingPolicyTerms.model_validate(members)
+    except ValidationError as exc:
+        return {f"matchingPolicy.{e['field']}" for e in field_errors(exc)}
+    found = definition_violations(definition(matching_policy=terms.snapshot()), TODAY)
+    return set(fields(found))
 
 
 # --- cadence: what we accept, dateutil parses and it yields sessions ---------------------------
@@ -234,10 +258,10 @@ _mentoring = st.sampled_from([ProgramKind.ONE_ON_ONE, ProgramKind.GROUP, Program
 
 
 def _gap_fields(kind: ProgramKind, low: int | None, high: int | None) -> list[str | None]:
-    policy = MatchingPolicy(
+    given = policy(
         min_level_gap=low, max_level_gap=high, group_size=6 if kind is ProgramKind.GROUP else None
     )
-    found = definition_violations(definition(kind=kind, matching_policy=policy), TODAY)
+    found = definition_violations(definition(kind=kind, matching_policy=given), TODAY)
     return [f for f in fields(found) if f and f.endswith("LevelGap")]
 
 
@@ -245,8 +269,8 @@ def _gap_fields(kind: ProgramKind, low: int | None, high: int | None) -> list[st
 def test_mentoring_gaps_are_accepted_exactly_when_a_positive_gap_fits(
     kind: ProgramKind, low: int | None, high: int | None
 ) -> None:
-    policy = MatchingPolicy(min_level_gap=low, max_level_gap=high)
-    some_positive_gap_fits = any(level_gap_fits(kind, policy, gap) for gap in range(1, 102))
+    given = policy(min_level_gap=low, max_level_gap=high)
+    some_positive_gap_fits = any(level_gap_fits(kind, given, gap) for gap in range(1, 102))
     assert (_gap_fields(kind, low, high) == []) == some_positive_gap_fits
 
 
@@ -256,15 +280,15 @@ def test_peer_gaps_use_the_maximum_only(low: int | None, high: int | None) -> No
     assert ("matchingPolicy.minLevelGap" in found) == (low is not None)
     assert ("matchingPolicy.maxLevelGap" in found) == (high is not None and high < 0)
     if not found:
-        policy = MatchingPolicy(max_level_gap=high)
-        assert level_gap_fits(ProgramKind.PEER, policy, 0)  # peers of one level always fit
+        # Peers of one level always fit.
+        assert level_gap_fits(ProgramKind.PEER, policy(max_level_gap=high), 0)
 
 
 @given(high=st.integers(0, 20), gap=st.integers(-40, 40))
 def test_a_peer_gap_is_read_either_way(high: int, gap: int) -> None:
-    policy = MatchingPolicy(max_level_gap=high)
-    assert level_gap_fits(ProgramKind.PEER, policy, gap) == level_gap_fits(
-        ProgramKind.PEER, policy, -gap
+    given = policy(max_level_gap=high)
+    assert level_gap_fits(ProgramKind.PEER, given, gap) == level_gap_fits(
+        ProgramKind.PEER, given, -gap
     )
 
 
@@ -280,12 +304,13 @@ def test_group_programs_and_only_they_have_a_group_size() -> None:
     group = definition_violations(definition(kind=ProgramKind.GROUP), TODAY)
     assert fields(group) == ["matchingPolicy.groupSize"]
     assert "need a groupSize" in group[0].message
-    other = definition(matching_policy=MatchingPolicy(group_size=5))
+    other = definition(matching_policy=policy(group_size=5))
     assert fields(definition_violations(other, TODAY)) == ["matchingPolicy.groupSize"]
-    fine = definition(kind=ProgramKind.GROUP, matching_policy=MatchingPolicy(group_size=5))
+    fine = definition(kind=ProgramKind.GROUP, matching_policy=policy(group_size=5))
     assert definition_violations(fine, TODAY) == []
 
 
+@example(weights=dict.fromkeys(DEFAULT_WEIGHTS, 0.0))
 @given(
     weights=st.dictionaries(
         st.sampled_from([*DEFAULT_WEIGHTS, "vibes", "salary"]),
@@ -296,8 +321,7 @@ def test_group_programs_and_only_they_have_a_group_size() -> None:
 def test_weights_are_known_criteria_with_finite_non_negative_values(
     weights: dict[str, float],
 ) -> None:
-    program = definition(matching_policy=MatchingPolicy(weights=weights))
-    found = {v.field for v in definition_violations(program, TODAY)}
+    found = policy_faults({"weights": weights})
     bad = {
         f"matchingPolicy.weights.{name}"
         for name, value in weights.items()
@@ -305,11 +329,13 @@ def test_weights_are_known_criteria_with_finite_non_negative_values(
     }
     assert found - {"matchingPolicy.weights"} == bad
     if not bad:
-        assert ("matchingPolicy.weights" in found) == (not any(v > 0 for v in weights.values()))
+        # Criteria left out keep their default weight.
+        kept = {**DEFAULT_WEIGHTS, **weights}
+        assert ("matchingPolicy.weights" in found) == (not any(v > 0 for v in kept.values()))
 
 
 def test_peer_programs_pair_one_peer_with_one() -> None:
-    peer = definition(kind=ProgramKind.PEER, matching_policy=MatchingPolicy(mentors_per_mentee=2))
+    peer = definition(kind=ProgramKind.PEER, matching_policy=policy(mentors_per_mentee=2))
     assert fields(definition_violations(peer, TODAY)) == ["matchingPolicy.mentorsPerMentee"]
 
 
@@ -376,7 +402,7 @@ def test_validated_refuses_with_every_violation() -> None:
     with pytest.raises(Refused) as caught:
         validated(broken, TODAY)
     assert caught.value.code is Code.INVALID
-    assert fields(caught.value.violations) == [
+    assert fields(caught.value.errors) == [
         "endsOn",
         "curriculum.cadence",  # no session fits between the dates either
         "matchingPolicy.groupSize",
@@ -423,7 +449,7 @@ def test_edits_after_publication_keep_the_kind_and_a_closed_program_is_final() -
     check_edit(ProgramStatus.ENROLLING, before, replace(before, name="Renamed"))
     with pytest.raises(Refused) as kind:
         check_edit(ProgramStatus.ENROLLING, before, replace(before, kind=ProgramKind.PEER))
-    assert fields(kind.value.violations) == ["kind"]
+    assert fields(kind.value.errors) == ["kind"]
     with pytest.raises(Refused) as closed:
         check_edit(ProgramStatus.CLOSED, before, replace(before, name="Renamed"))
     assert closed.value.code is Code.NOT_ALLOWED_IN_STATE

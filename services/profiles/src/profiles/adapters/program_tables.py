@@ -8,7 +8,7 @@ from persistence.types import UtcDateTime
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Text, text
 from sqlmodel import Field
 
-from profiles.adapters.tables import ProfilesTable
+from profiles.adapters.metadata import ProfilesTable
 
 _ACTIVE = text("status = 'ACTIVE'")
 

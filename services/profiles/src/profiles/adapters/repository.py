@@ -1,15 +1,13 @@
 """Reads and writes of people, their org moves, held and refused changes, always inside one
 tenant."""
 
-import base64
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
 
 from contracts.hris import HrisChange
-from sqlalchemy import CTE, Integer, and_, delete, func, literal, or_, tuple_
+from persistence.pages import Page, keyset_page
+from sqlalchemy import CTE, Integer, delete, func, literal, or_, tuple_
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,21 +17,9 @@ from profiles.adapters.tables import HeldChange, OrgChangeRejection, Person, Per
 
 
 @dataclass(frozen=True)
-class Page:
-    items: list[Person]
-    cursors: list[str]  # where a page after each item would start
-    total_count: int
-    has_more: bool
-
-
-@dataclass(frozen=True)
 class BelowPage:
     people: list[tuple[Person, int]]  # with their depth under the manager
     total_count: int
-
-
-class InvalidCursor(ValueError):
-    pass
 
 
 class PeopleRepository:
@@ -78,10 +64,10 @@ class PeopleRepository:
         search: str | None = None,
         department: str | None = None,
         manager_external_id: str | None = None,
-        first: int = 20,
-        after: str | None = None,
-    ) -> Page:
-        """Ordered by display name, then id; the cursor is the last (name, id) seen."""
+        first: int,
+        after: tuple[str, str] | None = None,
+    ) -> Page[Person]:
+        """Ordered by display name, then id, after the (name, id) given."""
         query = self._scoped()
         if search:
             needle = f"%{search.lower()}%"
@@ -96,16 +82,8 @@ class PeopleRepository:
             query = query.where(Person.department == department)
         if manager_external_id:
             query = query.where(Person.manager_external_id == manager_external_id)
-        key = _decode_cursor(after) if after else None
-        items, total, more = await keyset_page(
-            self._session, query, (col(Person.display_name), col(Person.id)), first, key
-        )
-        return Page(
-            items=items,
-            cursors=[_encode_cursor(p) for p in items],
-            total_count=total,
-            has_more=more,
-        )
+        order = (col(Person.display_name), col(Person.id))
+        return await keyset_page(self._session, query, order, first, after)
 
     def add(self, person: Person) -> None:
         self._session.add(person)
@@ -217,14 +195,6 @@ class PersonHistory:
         return list(result.all())
 
 
-@dataclass(frozen=True)
-class RejectionPage:
-    items: list[OrgChangeRejection]
-    cursors: list[str]
-    total_count: int
-    has_more: bool
-
-
 class Rejections:
     """What Cairn refused of what the HRIS sent, newest first."""
 
@@ -236,25 +206,13 @@ class Rejections:
         assert rejection.tenant_id == self._tenant_id
         self._session.add(rejection)
 
-    async def page(self, *, first: int = 20, after: str | None = None) -> RejectionPage:
+    async def page(self, *, first: int, after: int | None = None) -> Page[OrgChangeRejection]:
+        """Newest first (by id), after the id given."""
         query = select(OrgChangeRejection).where(OrgChangeRejection.tenant_id == self._tenant_id)
-        total = (await self._session.exec(select(func.count()).select_from(query.subquery()))).one()
-        if after:
-            (last_id,) = decode_cursor(after, int)
-            query = query.where(col(OrgChangeRejection.id) < last_id)
-        rows = list(
-            (
-                await self._session.exec(
-                    query.order_by(col(OrgChangeRejection.id).desc()).limit(first + 1)
-                )
-            ).all()
-        )
-        items = rows[:first]
-        return RejectionPage(
-            items=items,
-            cursors=[encode_cursor(r.id) for r in items],
-            total_count=int(total),
-            has_more=len(rows) > first,
+        newest = col(OrgChangeRejection.id)
+        key = None if after is None else (after, after)
+        return await keyset_page(
+            self._session, query, (newest, newest), first, key, descending=True
         )
 
 
@@ -313,54 +271,3 @@ class HeldChanges:
             .order_by(col(HeldChange.effective_at), col(HeldChange.source_version))
         )
         return list(result.all())
-
-
-T = TypeVar("T")
-
-
-async def keyset_page(
-    session: AsyncSession,
-    query: SelectOfScalar[T],
-    order: tuple[Any, Any],
-    first: int,
-    after: tuple[Any, Any] | None,
-) -> tuple[list[T], int, bool]:
-    """One page of `query` ordered by (sort column, unique id), starting after the key a cursor
-    held: (items, total count of the whole query, whether more follow)."""
-    total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
-    sort, unique = order
-    if after is not None:
-        query = query.where(or_(sort > after[0], and_(sort == after[0], unique > after[1])))
-    rows = list((await session.exec(query.order_by(sort, unique).limit(first + 1))).all())
-    return rows[:first], int(total), len(rows) > first
-
-
-def encode_cursor(*key: Any) -> str:
-    """An opaque cursor holding a sort key (strings and numbers)."""
-    raw = json.dumps(list(key)).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, *types: type) -> tuple[Any, ...]:
-    """The sort key inside a cursor this API issued, each part of the type expected."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw)
-        if not isinstance(key, list) or len(key) != len(types):
-            raise ValueError
-        for part, expected in zip(key, types, strict=True):
-            # bool is an int to Python, never to our cursors.
-            if not isinstance(part, expected) or isinstance(part, bool):
-                raise ValueError
-    except (ValueError, TypeError) as exc:
-        raise InvalidCursor(f"cursor {cursor!r} is not one this API issued") from exc
-    return tuple(key)
-
-
-def _encode_cursor(person: Person) -> str:
-    return encode_cursor(person.display_name, person.id)
-
-
-def _decode_cursor(cursor: str) -> tuple[str, str]:
-    name, last_id = decode_cursor(cursor, str, str)
-    return str(name), str(last_id)

@@ -1,19 +1,14 @@
-"""profiles' own tables (its database alone). SQLModel classes are storage only."""
+"""profiles' tables of people and the org: the person, their org moves, and the HRIS's changes
+held, parked or refused. SQLModel classes are storage only."""
 
 from datetime import date, datetime
 from typing import Any
 
-from messaging.tables import messaging_tables
 from persistence.types import UtcDateTime
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, MetaData, Text, UniqueConstraint
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field
 
-metadata = MetaData()
-
-
-class ProfilesTable(SQLModel, registry=registry(metadata=metadata)):
-    pass
+from profiles.adapters.metadata import ProfilesTable
 
 
 class Person(ProfilesTable, table=True):
@@ -136,9 +131,3 @@ class OrgChangeRejection(ProfilesTable, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     change: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     rejected_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
-
-
-messaging = messaging_tables(metadata)
-
-# Every table module registers on `metadata` (Alembic and the app import this module only).
-from profiles.adapters import program_tables  # noqa: E402, F401

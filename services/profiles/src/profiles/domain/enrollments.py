@@ -5,16 +5,18 @@ from datetime import datetime
 
 from contracts.enrollments import EnrollmentStatus
 from contracts.people import PersonStatus
+from contracts.problems import Code
 from contracts.programs import ParticipantRole, ProgramKind, ProgramStatus
+from runtime.refusals import Refused
 
-from profiles.domain.programs import Code, Eligibility, EnrollmentWindow, Refused, roles_of
+from profiles.domain.programs import Eligibility, EnrollmentWindow, roles_of
 
 DEFAULT_MENTOR_CAPACITY = 1
 
 
 @dataclass(frozen=True)
-class ProgramView:
-    """What enrolling needs to know of a program."""
+class ProgramTerms:
+    """The terms on which a program takes enrollments: what enrolling needs to know of it."""
 
     kind: ProgramKind
     status: ProgramStatus
@@ -53,7 +55,7 @@ def terms_for(kind: ProgramKind, terms: EnrollmentTerms) -> EnrollmentTerms:
     Refused(INVALID) when the role does not fit the kind or a non-mentor gives a capacity."""
     allowed = roles_of(kind)
     if terms.role not in allowed:
-        raise Refused.one(
+        raise Refused(
             Code.INVALID,
             "role",
             f"{kind} programs take {' or '.join(allowed)}, not {terms.role}",
@@ -62,27 +64,27 @@ def terms_for(kind: ProgramKind, terms: EnrollmentTerms) -> EnrollmentTerms:
     if terms.role is ParticipantRole.MENTOR:
         capacity = DEFAULT_MENTOR_CAPACITY if capacity is None else capacity
     elif capacity is not None:
-        raise Refused.one(Code.INVALID, "capacity", "only mentors have a capacity")
+        raise Refused(Code.INVALID, "capacity", "only mentors have a capacity")
     return EnrollmentTerms(role=terms.role, goals=cleaned_goals(terms.goals), capacity=capacity)
 
 
-def check_open(program: ProgramView, now: datetime) -> None:
+def check_open(program: ProgramTerms, now: datetime) -> None:
     """Refused(NOT_ALLOWED_IN_STATE) unless the program takes enrollments at `now`."""
     if program.status is not ProgramStatus.ENROLLING:
-        raise Refused.one(
+        raise Refused(
             Code.NOT_ALLOWED_IN_STATE,
             "programId",
             f"the program is {program.status}; people enroll while it is ENROLLING",
         )
     window = program.window
     if window.opens_at is not None and now < window.opens_at:
-        raise Refused.one(
+        raise Refused(
             Code.NOT_ALLOWED_IN_STATE,
             "programId",
             f"enrollment opens at {window.opens_at.isoformat()}",
         )
     if window.closes_at is not None and now >= window.closes_at:
-        raise Refused.one(
+        raise Refused(
             Code.NOT_ALLOWED_IN_STATE,
             "programId",
             f"enrollment closed at {window.closes_at.isoformat()}",
@@ -106,15 +108,15 @@ def ineligibility(eligibility: Eligibility, role: ParticipantRole, person: Candi
     return None
 
 
-def check_eligible(program: ProgramView, role: ParticipantRole, person: Candidate) -> None:
+def check_eligible(program: ProgramTerms, role: ParticipantRole, person: Candidate) -> None:
     reason = ineligibility(program.eligibility, role, person)
     if reason is not None:
-        raise Refused.one(Code.INELIGIBLE, "personId", reason)
+        raise Refused(Code.INELIGIBLE, "personId", reason)
 
 
 def check_active(status: EnrollmentStatus) -> None:
     """Only an active enrollment can change, be withdrawn or end."""
     if status is not EnrollmentStatus.ACTIVE:
-        raise Refused.one(
+        raise Refused(
             Code.NOT_ALLOWED_IN_STATE, "enrollmentId", f"the enrollment is {status} already"
         )

@@ -22,6 +22,7 @@ from typing import Any
 
 from contracts.hris import EmployeeRecord, HrisChange, HrisChangeType
 from contracts.people import PersonStatus
+from contracts.problems import FieldError
 from pydantic import TypeAdapter, ValidationError
 
 from profiles.domain.people import Applied, Outcome, PersonRecord, apply_change
@@ -49,12 +50,6 @@ LANGUAGE_SEPARATOR = ";"
 _EMPLOYEES = TypeAdapter(list[EmployeeRecord])
 # Never compared with a clock: apply_change reads only the type, version and employee.
 _IMPORTED_AT = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class FieldError:
-    field: str | None  # "rows.17.email"; None for the body as a whole
-    message: str
 
 
 class InvalidSnapshot(ValueError):
@@ -87,9 +82,11 @@ def parse_csv(text: str) -> OrgSnapshot:
     try:
         header = [name.strip() for name in next(reader)]
     except StopIteration:
-        raise InvalidSnapshot([FieldError("header", "the file is empty")]) from None
+        raise InvalidSnapshot([FieldError(field="header", message="the file is empty")]) from None
     except csv.Error as exc:
-        raise InvalidSnapshot([FieldError("header", f"unreadable CSV: {exc}")]) from None
+        raise InvalidSnapshot(
+            [FieldError(field="header", message=f"unreadable CSV: {exc}")]
+        ) from None
     _check_header(header)
     rows = _Rows("rows")
     number = 0
@@ -112,11 +109,11 @@ def parse_json(text: str) -> OrgSnapshot:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidSnapshot([FieldError(None, f"malformed JSON: {exc}")]) from None
+        raise InvalidSnapshot([FieldError(field=None, message=f"malformed JSON: {exc}")]) from None
     employees = document.get("employees") if isinstance(document, dict) else None
     if not isinstance(employees, list):
         raise InvalidSnapshot(
-            [FieldError("employees", 'send {"employees": [...]}, a list of people')]
+            [FieldError(field="employees", message='send {"employees": [...]}, a list of people')]
         )
     rows = _Rows("employees")
     for index, item in enumerate(employees):
@@ -136,11 +133,15 @@ def _check_header(header: list[str]) -> None:
     seen: set[str] = set()
     for name in header:
         if name not in COLUMNS:
-            errors.append(FieldError(f"header.{name}", _not_importable(name)))
+            errors.append(FieldError(field=f"header.{name}", message=_not_importable(name)))
         elif name in seen:
-            errors.append(FieldError(f"header.{name}", "appears twice"))
+            errors.append(FieldError(field=f"header.{name}", message="appears twice"))
         seen.add(name)
-    errors += [FieldError(f"header.{name}", "is required") for name in REQUIRED if name not in seen]
+    errors += [
+        FieldError(field=f"header.{name}", message="is required")
+        for name in REQUIRED
+        if name not in seen
+    ]
     if errors:
         raise InvalidSnapshot(errors)
 
@@ -183,12 +184,14 @@ class _Rows:
                 return  # one message per field: the first found is the clearest
             self._reported.add((position, name))
             where = f"{where}.{name}"
-        self._errors.append((position, FieldError(where, message)))
+        self._errors.append((position, FieldError(field=where, message=message)))
 
     def validated(self) -> OrgSnapshot:
         """Every row checked at once, so one answer names every problem of the file."""
         if not self._records and not self._errors:
-            raise InvalidSnapshot([FieldError(self._prefix, "the snapshot lists no one")])
+            raise InvalidSnapshot(
+                [FieldError(field=self._prefix, message="the snapshot lists no one")]
+            )
         first_at: dict[str, int] = {}
         for position, record in zip(self._positions, self._records, strict=True):
             for name in REQUIRED:
@@ -252,7 +255,9 @@ def reconcile(
         applied = terminated(current) if terminate else Applied(Outcome.UNCHANGED, current)
     record = applied.record
     if applied.outcome is Outcome.REJECTED or record is None:
-        raise InvalidSnapshot([FieldError(None, applied.reason or "cannot be imported")])
+        raise InvalidSnapshot(
+            [FieldError(field=None, message=applied.reason or "cannot be imported")]
+        )
     if current is None:
         return Reconciled(Outcome.CREATED, record, applied.changed_fields)
     changed = set(applied.changed_fields)
@@ -353,7 +358,9 @@ def plan(
         try:
             done = reconcile(current.get(external_id), row.employee, created=created_ids)
         except InvalidSnapshot as exc:
-            raise InvalidSnapshot([FieldError(row.where, e.message) for e in exc.errors]) from None
+            raise InvalidSnapshot(
+                [FieldError(field=row.where, message=e.message) for e in exc.errors]
+            ) from None
         if done.outcome is Outcome.UNCHANGED:
             unchanged += 1
             continue
@@ -411,7 +418,9 @@ def _refuse_cycles(links: Mapping[str, str | None], listed: Mapping[str, Snapsho
             continue  # a loop already held, not of this snapshot's making
         loop = " → ".join((*cycle, cycle[0]))
         message = f"makes a manager loop: {loop} ({', '.join(rows)})"
-        errors += [FieldError(f"{where}.managerExternalId", message) for where in rows]
+        errors += [
+            FieldError(field=f"{where}.managerExternalId", message=message) for where in rows
+        ]
     if errors:
         raise InvalidSnapshot(errors)
 

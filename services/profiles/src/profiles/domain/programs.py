@@ -6,14 +6,15 @@ Field paths in violations are camelCase and dotted, as the API names them
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, time
-from enum import StrEnum
 from itertools import islice
 
+from contracts.problems import Code, FieldError
 from contracts.programs import (
-    MatchObjective,
+    MatchingPolicySnapshot,
+    MatchingPolicyTerms,
     ObjectiveMetric,
     ParticipantRole,
     ProgramKind,
@@ -21,36 +22,7 @@ from contracts.programs import (
 )
 from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 from pydantic.alias_generators import to_camel
-
-
-class Code(StrEnum):
-    """Why a request was refused; the API reports it as the userError code."""
-
-    INVALID = "INVALID"
-    NOT_FOUND = "NOT_FOUND"
-    CONFLICT = "CONFLICT"
-    NOT_ALLOWED_IN_STATE = "NOT_ALLOWED_IN_STATE"
-    INELIGIBLE = "INELIGIBLE"
-
-
-@dataclass(frozen=True)
-class Violation:
-    field: str | None  # dotted camelCase path; None: the request as a whole
-    message: str
-
-
-class Refused(Exception):
-    """A use case refused to change anything, for the reasons listed."""
-
-    def __init__(self, code: Code, violations: Sequence[Violation]) -> None:
-        super().__init__("; ".join(v.message for v in violations))
-        self.code = code
-        self.violations = list(violations)
-
-    @classmethod
-    def one(cls, code: Code, field: str | None, message: str) -> "Refused":
-        return cls(code, [Violation(field, message)])
-
+from runtime.refusals import Refused
 
 # --- the definition ---------------------------------------------------------------------------
 
@@ -79,30 +51,6 @@ class Curriculum:
     modules: tuple[CurriculumModule, ...] = ()
 
 
-# The criteria matching scores by; the defaults are matching's own (ScoreWeights).
-DEFAULT_WEIGHTS: Mapping[str, float] = {
-    "goals": 0.35,
-    "interests": 0.15,
-    "crossDepartment": 0.10,
-    "levelGap": 0.15,
-    "timeZone": 0.15,
-    "feedback": 0.10,
-}
-
-
-@dataclass(frozen=True)
-class MatchingPolicy:
-    mentors_per_mentee: int = 1
-    group_size: int | None = None
-    min_level_gap: int | None = None
-    max_level_gap: int | None = None
-    cross_department: bool = True
-    prioritize_underrepresented: bool = False
-    weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    objective: MatchObjective = MatchObjective.BEST_TOTAL
-    admin_matches_need_consent: bool = True
-
-
 @dataclass(frozen=True)
 class EnrollmentWindow:
     opens_at: datetime | None = None
@@ -128,14 +76,13 @@ class ProgramDefinition:
     starts_on: date | None = None
     ends_on: date | None = None
     objectives: tuple[Objective, ...] = ()
-    matching_policy: MatchingPolicy = field(default_factory=MatchingPolicy)
+    # Bounds and defaults as the contract's MatchingPolicyTerms give them; the rules that
+    # depend on the kind are checked here.
+    matching_policy: MatchingPolicySnapshot = field(
+        default_factory=lambda: MatchingPolicyTerms().snapshot()
+    )
     enrollment_window: EnrollmentWindow = field(default_factory=EnrollmentWindow)
     eligibility: Eligibility = field(default_factory=Eligibility)
-
-
-def with_default_weights(given: Mapping[str, float] | None) -> dict[str, float]:
-    """Weights the caller names override the defaults; the others keep theirs."""
-    return {**DEFAULT_WEIGHTS, **(given or {})}
 
 
 def changed_fields(before: ProgramDefinition, after: ProgramDefinition) -> list[str]:
@@ -175,28 +122,31 @@ def _range_text(metric: ObjectiveMetric) -> str:
 
 def _objective_violations(
     index: int, objective: Objective, starts_on: date | None, ends_on: date | None
-) -> list[Violation]:
-    out: list[Violation] = []
+) -> list[FieldError]:
+    out: list[FieldError] = []
     where = f"objectives.{index}"
     low, high = metric_range(objective.metric)
     for name in ("target", "baseline"):
         value: float | None = getattr(objective, name)
         if value is not None and not (math.isfinite(value) and low <= value <= high):
             out.append(
-                Violation(
-                    f"{where}.{name}", f"{value} is out of range: " + _range_text(objective.metric)
+                FieldError(
+                    field=f"{where}.{name}",
+                    message=f"{value} is out of range: " + _range_text(objective.metric),
                 )
             )
     if starts_on is not None and objective.due_on < starts_on:
         out.append(
-            Violation(
-                f"{where}.dueOn", f"due {objective.due_on}, before the program starts ({starts_on})"
+            FieldError(
+                field=f"{where}.dueOn",
+                message=f"due {objective.due_on}, before the program starts ({starts_on})",
             )
         )
     if ends_on is not None and objective.due_on > ends_on:
         out.append(
-            Violation(
-                f"{where}.dueOn", f"due {objective.due_on}, after the program ends ({ends_on})"
+            FieldError(
+                field=f"{where}.dueOn",
+                message=f"due {objective.due_on}, after the program ends ({ends_on})",
             )
         )
     return out
@@ -324,7 +274,7 @@ def _occurrence_problem(
 # --- matching policy --------------------------------------------------------------------------
 
 
-def level_gap_fits(kind: ProgramKind, policy: MatchingPolicy, gap: int) -> bool:
+def level_gap_fits(kind: ProgramKind, policy: MatchingPolicySnapshot, gap: int) -> bool:
     """Whether a pair whose level gap is `gap` fits the policy. The gap is read by kind:
     mentor minus mentee (REVERSE: mentee minus mentor); PEER: the absolute difference."""
     if kind is ProgramKind.PEER:
@@ -333,91 +283,100 @@ def level_gap_fits(kind: ProgramKind, policy: MatchingPolicy, gap: int) -> bool:
     return (low is None or gap >= low) and (high is None or gap <= high)
 
 
-def _gap_violations(kind: ProgramKind, policy: MatchingPolicy) -> list[Violation]:
+def _gap_violations(kind: ProgramKind, policy: MatchingPolicySnapshot) -> list[FieldError]:
     low, high = policy.min_level_gap, policy.max_level_gap
     where = "matchingPolicy"
     if kind is ProgramKind.PEER:
         out = []
         if low is not None:
             out.append(
-                Violation(
-                    f"{where}.minLevelGap",
-                    "PEER programs use maxLevelGap only (the level difference either way)",
+                FieldError(
+                    field=f"{where}.minLevelGap",
+                    message="PEER programs use maxLevelGap only (the level difference either way)",
                 )
             )
         if high is not None and high < 0:
             out.append(
-                Violation(
-                    f"{where}.maxLevelGap",
-                    f"{high}: a PEER program's maxLevelGap is an absolute difference, at least 0",
+                FieldError(
+                    field=f"{where}.maxLevelGap",
+                    message=f"{high}: a PEER program's maxLevelGap is an absolute difference, "
+                    "at least 0",
                 )
             )
         return out
     if low is not None and high is not None and low > high:
         return [
-            Violation(
-                f"{where}.minLevelGap", f"minLevelGap {low} is greater than maxLevelGap {high}"
+            FieldError(
+                field=f"{where}.minLevelGap",
+                message=f"minLevelGap {low} is greater than maxLevelGap {high}",
             )
         ]
     if high is not None and high < 1:
         senior = "the mentee" if kind is ProgramKind.REVERSE else "the mentor"
         return [
-            Violation(
-                f"{where}.maxLevelGap",
-                f"maxLevelGap {high} leaves no pair where {senior} is more senior; "
+            FieldError(
+                field=f"{where}.maxLevelGap",
+                message=f"maxLevelGap {high} leaves no pair where {senior} is more senior; "
                 f"{kind} programs need it at least 1",
             )
         ]
     return []
 
 
-def _policy_violations(kind: ProgramKind, policy: MatchingPolicy) -> list[Violation]:
+def _policy_violations(kind: ProgramKind, policy: MatchingPolicySnapshot) -> list[FieldError]:
     where = "matchingPolicy"
     out = _gap_violations(kind, policy)
     if kind is ProgramKind.GROUP and policy.group_size is None:
-        out.append(Violation(f"{where}.groupSize", "GROUP programs need a groupSize"))
+        out.append(
+            FieldError(field=f"{where}.groupSize", message="GROUP programs need a groupSize")
+        )
     if kind is not ProgramKind.GROUP and policy.group_size is not None:
-        out.append(Violation(f"{where}.groupSize", "only GROUP programs have a groupSize"))
+        out.append(
+            FieldError(field=f"{where}.groupSize", message="only GROUP programs have a groupSize")
+        )
     if kind is ProgramKind.PEER and policy.mentors_per_mentee != 1:
-        out.append(Violation(f"{where}.mentorsPerMentee", "PEER programs pair peers: it must be 1"))
-    for name, weight in policy.weights.items():
-        if name not in DEFAULT_WEIGHTS:
-            out.append(
-                Violation(
-                    f"{where}.weights.{name}",
-                    f"unknown criterion; use {', '.join(DEFAULT_WEIGHTS)}",
-                )
+        out.append(
+            FieldError(
+                field=f"{where}.mentorsPerMentee", message="PEER programs pair peers: it must be 1"
             )
-        elif not (math.isfinite(weight) and weight >= 0):
-            out.append(Violation(f"{where}.weights.{name}", f"{weight}: weights are numbers ≥ 0"))
-    if not out and not any(w > 0 for w in policy.weights.values()):
-        out.append(Violation(f"{where}.weights", "at least one weight must be above 0"))
+        )
+    # Each weight is a known criterion ≥ 0 already (MatchingPolicyTerms); together they must
+    # weigh something.
+    if not any(w > 0 for w in policy.weights.values()):
+        out.append(
+            FieldError(field=f"{where}.weights", message="at least one weight must be above 0")
+        )
     return out
 
 
 # --- the whole program ------------------------------------------------------------------------
 
 
-def definition_violations(definition: ProgramDefinition, today: date) -> list[Violation]:
+def definition_violations(definition: ProgramDefinition, today: date) -> list[FieldError]:
     """Every rule the definition breaks, each naming its field (empty: well defined)."""
     d = definition
-    out: list[Violation] = []
+    out: list[FieldError] = []
     if d.starts_on is not None and d.ends_on is not None and d.ends_on < d.starts_on:
-        out.append(Violation("endsOn", f"{d.ends_on} is before startsOn {d.starts_on}"))
+        out.append(
+            FieldError(field="endsOn", message=f"{d.ends_on} is before startsOn {d.starts_on}")
+        )
     for index, objective in enumerate(d.objectives):
         out += _objective_violations(index, objective, d.starts_on, d.ends_on)
     problem = cadence_problem(d.curriculum.cadence, d.starts_on or today, d.ends_on)
     if problem is not None:
-        out.append(Violation("curriculum.cadence", problem))
+        out.append(FieldError(field="curriculum.cadence", message=problem))
     out += _policy_violations(d.kind, d.matching_policy)
     window = d.enrollment_window
     if window.opens_at and window.closes_at and window.closes_at <= window.opens_at:
-        out.append(Violation("enrollmentWindow.closesAt", "must be after opensAt"))
+        out.append(FieldError(field="enrollmentWindow.closesAt", message="must be after opensAt"))
     allowed = roles_of(d.kind)
     for index, role in enumerate(d.eligibility.roles):
         if role not in allowed:
             out.append(
-                Violation(f"eligibility.roles.{index}", f"{d.kind} programs have no {role} role")
+                FieldError(
+                    field=f"eligibility.roles.{index}",
+                    message=f"{d.kind} programs have no {role} role",
+                )
             )
     return out
 
@@ -426,7 +385,7 @@ def validated(definition: ProgramDefinition, today: date) -> ProgramDefinition:
     """The definition in canonical form, or Refused(INVALID) naming every bad field."""
     violations = definition_violations(definition, today)
     if violations:
-        raise Refused(Code.INVALID, violations)
+        raise Refused.many(Code.INVALID, violations)
     curriculum = definition.curriculum
     canonical = replace(curriculum, cadence=canonical_cadence(curriculum.cadence))
     return replace(definition, curriculum=canonical)
@@ -447,7 +406,7 @@ TRANSITIONS: Mapping[ProgramStatus, frozenset[ProgramStatus]] = {
 
 def transition(current: ProgramStatus, target: ProgramStatus) -> ProgramStatus:
     if target not in TRANSITIONS[current]:
-        raise Refused.one(
+        raise Refused(
             Code.NOT_ALLOWED_IN_STATE,
             None,
             f"a {current} program cannot become {target}",
@@ -455,12 +414,15 @@ def transition(current: ProgramStatus, target: ProgramStatus) -> ProgramStatus:
     return target
 
 
-def opening_violations(definition: ProgramDefinition, now: datetime) -> list[Violation]:
+def opening_violations(definition: ProgramDefinition, now: datetime) -> list[FieldError]:
     """What stops a draft from opening enrollment now."""
     closes_at = definition.enrollment_window.closes_at
     if closes_at is not None and closes_at <= now:
         return [
-            Violation("enrollmentWindow.closesAt", f"the window closed at {closes_at.isoformat()}")
+            FieldError(
+                field="enrollmentWindow.closesAt",
+                message=f"the window closed at {closes_at.isoformat()}",
+            )
         ]
     return []
 
@@ -469,9 +431,9 @@ def check_edit(status: ProgramStatus, before: ProgramDefinition, after: ProgramD
     """Raises Refused(NOT_ALLOWED_IN_STATE) when a program in `status` may not take the edit:
     a closed program is final, and the kind decides who enrolled in which role."""
     if status is ProgramStatus.CLOSED:
-        raise Refused.one(Code.NOT_ALLOWED_IN_STATE, None, "a CLOSED program cannot change")
+        raise Refused(Code.NOT_ALLOWED_IN_STATE, None, "a CLOSED program cannot change")
     if before.kind is not after.kind and status is not ProgramStatus.DRAFT:
-        raise Refused.one(
+        raise Refused(
             Code.NOT_ALLOWED_IN_STATE,
             "kind",
             f"the kind can change only while the program is a DRAFT (it is {status})",

@@ -5,19 +5,14 @@ import asyncio
 from typing import Annotated
 
 from contracts.base import ContractModel
+from contracts.problems import FieldError
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from runtime.bodies import read_within
 from runtime.problems import describe, problem
 from service_auth.dependencies import CallerDep
 
-from profiles.domain.org_snapshot import (
-    FieldError,
-    InvalidSnapshot,
-    OrgSnapshot,
-    parse_csv,
-    parse_json,
-)
+from profiles.domain.org_snapshot import InvalidSnapshot, OrgSnapshot, parse_csv, parse_json
 from profiles.service_layer.imports import ImportReport, import_snapshot
 
 router = APIRouter(prefix="/internal/imports", tags=["imports"])
@@ -73,7 +68,7 @@ async def import_people(
     try:
         text = body.decode("utf-8-sig")  # spreadsheet exports often start with a BOM
     except UnicodeDecodeError as exc:
-        return _invalid((FieldError("body", f"not UTF-8 text ({exc})"),))
+        return _invalid((FieldError(field="body", message=f"not UTF-8 text ({exc})"),))
     try:
         snapshot: OrgSnapshot = await asyncio.to_thread(parse, text)
         report = await import_snapshot(
@@ -89,7 +84,7 @@ async def import_people(
 
 
 def _invalid(errors: tuple[FieldError, ...]) -> JSONResponse:
-    listed = [{"field": e.field, "message": e.message} for e in errors[:MAX_ERRORS_LISTED]]
+    listed = [e.model_dump() for e in errors[:MAX_ERRORS_LISTED]]
     detail = describe(listed)
     if len(errors) > len(listed):
         detail += f" (and {len(errors) - len(listed)} more; the first {len(listed)} are listed)"

@@ -3,158 +3,125 @@ the org graph and the HRIS's refused changes from."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.exceptions import RequestValidationError
+from contracts.internal.people import (
+    ManagerChain,
+    OrgChangeRejectionView,
+    PersonChangeRecord,
+    ReportEdge,
+)
+from contracts.pages import DEFAULT_PAGE, Connection, Edge, Items
+from contracts.people import PersonView
+from fastapi import APIRouter, Query
+from runtime.pages import After, First, decode_cursor, encode_cursor
+from runtime.refusals import not_found
+from runtime.units import UowDep
 from service_auth.dependencies import CallerDep
 from service_auth.tokens import Caller
 
-from profiles.adapters.repository import InvalidCursor, PeopleRepository, Rejections
-from profiles.entrypoints.schemas import (
-    ManagerChainPublic,
-    PeopleBatch,
-    PeopleBatchRequest,
-    PeoplePage,
-    PersonChangePublic,
-    PersonEdge,
-    PersonHistoryPublic,
-    PersonPublic,
-    ProfileEdit,
-    RejectionEdge,
-    RejectionPublic,
-    RejectionsPage,
-    ReportEdge,
-    ReportsPage,
-    SelfIdentificationRequest,
-)
+from profiles.adapters.repository import PeopleRepository, Rejections
+from profiles.adapters.tables import OrgChangeRejection, Person
+from profiles.entrypoints.schemas import PeopleBatchRequest, ProfileEdit, SelfIdentificationRequest
+from profiles.entrypoints.views import change_record, person_view, rejection_view
 from profiles.service_layer.org_chart import history_of, managers_of, reports_of
 from profiles.service_layer.profile_edits import edit_profile, record_self_identification
 
 router = APIRouter(prefix="/internal", tags=["people"])
 
-First = Annotated[int, Query(ge=1, le=100)]
-After = Annotated[str | None, Query(max_length=1024)]
 
-
-@router.get("/people", response_model=PeoplePage, response_model_by_alias=True)
+@router.get("/people")
 async def list_people(
     caller: CallerDep,
-    request: Request,
+    uow: UowDep,
     search: Annotated[str | None, Query(max_length=200)] = None,
     department: Annotated[str | None, Query(max_length=512)] = None,
     manager_id: Annotated[str | None, Query(alias="managerId", max_length=64)] = None,
-    first: First = 20,
+    first: First = DEFAULT_PAGE,
     after: After = None,
-) -> PeoplePage:
-    async with request.app.state.process.uow() as uow:
-        people = PeopleRepository(uow.session, caller.tenant_id)
-        manager_external_id = None
-        if manager_id is not None:
-            manager = await people.get(manager_id)
-            if manager is None:
-                return PeoplePage(edges=[], total_count=0, has_next_page=False)
-            manager_external_id = manager.external_id
-        try:
-            page = await people.page(
-                search=search,
-                department=department,
-                first=first,
-                after=after,
-                manager_external_id=manager_external_id,
-            )
-        except InvalidCursor as exc:
-            raise _bad_cursor(exc) from None
-    return PeoplePage(
-        edges=[
-            PersonEdge(cursor=c, node=PersonPublic.of(p))
-            for p, c in zip(page.items, page.cursors, strict=True)
-        ],
+) -> Connection[Edge[PersonView]]:
+    """By display name, then id."""
+    people = PeopleRepository(uow.session, caller.tenant_id)
+    manager_external_id = None
+    if manager_id is not None:
+        manager = await people.get(manager_id)
+        if manager is None:
+            return Connection(edges=[], total_count=0, has_next_page=False)
+        manager_external_id = manager.external_id
+    page = await people.page(
+        search=search,
+        department=department,
+        manager_external_id=manager_external_id,
+        first=first,
+        after=decode_cursor(after, str, str) if after else None,
+    )
+    return Connection(
+        edges=[_person_edge(p) for p in page.items],
         total_count=page.total_count,
         has_next_page=page.has_more,
     )
 
 
-@router.post("/people/batch", response_model=PeopleBatch, response_model_by_alias=True)
+@router.post("/people/batch")
 async def batch_people(
-    caller: CallerDep, request: Request, body: PeopleBatchRequest
-) -> PeopleBatch:
+    caller: CallerDep, uow: UowDep, body: PeopleBatchRequest
+) -> Items[PersonView]:
     """Many people by id or external id in one call (the gateway's DataLoaders)."""
-    async with request.app.state.process.uow() as uow:
-        people = PeopleRepository(uow.session, caller.tenant_id)
-        rows = await people.many(body.ids) + await people.by_external_ids(body.external_ids)
-    return PeopleBatch(items=[PersonPublic.of(p) for p in rows])
+    people = PeopleRepository(uow.session, caller.tenant_id)
+    rows = await people.many(body.ids) + await people.by_external_ids(body.external_ids)
+    return Items(items=[person_view(p) for p in rows])
 
 
-@router.get("/people/{person_id}", response_model=PersonPublic, response_model_by_alias=True)
-async def get_person(person_id: str, caller: CallerDep, request: Request) -> PersonPublic:
-    async with request.app.state.process.uow() as uow:
-        row = await PeopleRepository(uow.session, caller.tenant_id).get(person_id)
+@router.get("/people/{person_id}")
+async def get_person(person_id: str, caller: CallerDep, uow: UowDep) -> PersonView:
+    row = await PeopleRepository(uow.session, caller.tenant_id).get(person_id)
     if row is None:
-        raise _not_found(person_id)
-    return PersonPublic.of(row)
+        raise not_found("person")
+    return person_view(row)
 
 
-@router.get(
-    "/people/{person_id}/history",
-    response_model=PersonHistoryPublic,
-    response_model_by_alias=True,
-)
+@router.get("/people/{person_id}/history")
 async def person_history(
-    person_id: str, caller: CallerDep, request: Request
-) -> PersonHistoryPublic:
+    person_id: str, caller: CallerDep, uow: UowDep
+) -> Items[PersonChangeRecord]:
     """Every change of title, level, department and manager, oldest first."""
-    async with request.app.state.process.uow() as uow:
-        changes = await history_of(uow.session, caller.tenant_id, person_id)
-    if changes is None:
-        raise _not_found(person_id)
-    return PersonHistoryPublic(items=[PersonChangePublic.of(c) for c in changes])
+    changes = await history_of(uow.session, caller.tenant_id, person_id)
+    return Items(items=[change_record(c) for c in changes])
 
 
-@router.get(
-    "/people/{person_id}/managers",
-    response_model=ManagerChainPublic,
-    response_model_by_alias=True,
-)
-async def person_managers(
-    person_id: str, caller: CallerDep, request: Request
-) -> ManagerChainPublic:
+@router.get("/people/{person_id}/managers")
+async def person_managers(person_id: str, caller: CallerDep, uow: UowDep) -> ManagerChain:
     """The chain of managers to the top, nearest first."""
-    async with request.app.state.process.uow() as uow:
-        chain = await managers_of(uow.session, caller.tenant_id, person_id)
-    if chain is None:
-        raise _not_found(person_id)
-    return ManagerChainPublic(
-        items=[PersonPublic.of(p) for p in chain.managers],
+    chain = await managers_of(uow.session, caller.tenant_id, person_id)
+    return ManagerChain(
+        items=[person_view(p) for p in chain.managers],
         pending_manager_external_id=chain.pending_manager_external_id,
     )
 
 
-@router.get("/people/{person_id}/reports", response_model=ReportsPage, response_model_by_alias=True)
+@router.get("/people/{person_id}/reports")
 async def person_reports(
     person_id: str,
     caller: CallerDep,
-    request: Request,
+    uow: UowDep,
     recursive: bool = False,
-    first: First = 20,
+    first: First = DEFAULT_PAGE,
     after: After = None,
-) -> ReportsPage:
+) -> Connection[ReportEdge]:
     """Direct reports, or (recursive) everyone below, by depth then name."""
-    async with request.app.state.process.uow() as uow:
-        try:
-            page = await reports_of(
-                uow.session,
-                caller.tenant_id,
-                person_id,
-                recursive=recursive,
-                first=first,
-                after=after,
-            )
-        except InvalidCursor as exc:
-            raise _bad_cursor(exc) from None
-    if page is None:
-        raise _not_found(person_id)
-    return ReportsPage(
+    page = await reports_of(
+        uow.session,
+        caller.tenant_id,
+        person_id,
+        recursive=recursive,
+        first=first,
+        after=decode_cursor(after, int, str, str) if after else None,
+    )
+    return Connection(
         edges=[
-            ReportEdge(cursor=r.cursor, depth=r.depth, node=PersonPublic.of(r.person))
+            ReportEdge(
+                cursor=encode_cursor(r.depth, r.person.display_name, r.person.id),
+                depth=r.depth,
+                node=person_view(r.person),
+            )
             for r in page.items
         ],
         total_count=page.total_count,
@@ -162,80 +129,57 @@ async def person_reports(
     )
 
 
-@router.patch(
-    "/people/{person_id}/profile", response_model=PersonPublic, response_model_by_alias=True
-)
+@router.patch("/people/{person_id}/profile")
 async def patch_profile(
-    person_id: str, caller: CallerDep, request: Request, body: ProfileEdit
-) -> PersonPublic:
+    person_id: str, caller: CallerDep, uow: UowDep, body: ProfileEdit
+) -> PersonView:
     """Skills, interests, languages, bio: absent stays, null clears."""
     _may_act_for(caller, person_id)
-    async with request.app.state.process.uow() as uow:
-        row = await edit_profile(uow, caller.tenant_id, person_id, body.values())
-        if row is None:
-            raise _not_found(person_id)
-        await uow.commit()
-    return PersonPublic.of(row)
+    return person_view(await edit_profile(uow, caller.tenant_id, person_id, body.values()))
 
 
-@router.put(
-    "/people/{person_id}/self-identification",
-    response_model=PersonPublic,
-    response_model_by_alias=True,
-)
+@router.put("/people/{person_id}/self-identification")
 async def put_self_identification(
-    person_id: str, caller: CallerDep, request: Request, body: SelfIdentificationRequest
-) -> PersonPublic:
+    person_id: str, caller: CallerDep, uow: UowDep, body: SelfIdentificationRequest
+) -> PersonView:
     """Stored for fair matching and aggregates; the answer is the person without it (no
-    response of this API has a field for self-identification)."""
+    view has a field for self-identification)."""
     _may_act_for(caller, person_id)
-    async with request.app.state.process.uow() as uow:
-        row = await record_self_identification(
-            uow,
-            caller.tenant_id,
-            person_id,
-            consented=body.consented,
-            underrepresented=body.underrepresented,
-            demographics=body.demographics,
-        )
-        if row is None:
-            raise _not_found(person_id)
-        await uow.commit()
-    return PersonPublic.of(row)
+    row = await record_self_identification(
+        uow,
+        caller.tenant_id,
+        person_id,
+        consented=body.consented,
+        underrepresented=body.underrepresented,
+        demographics=body.demographics,
+    )
+    return person_view(row)
 
 
-@router.get("/org-changes/rejections", response_model=RejectionsPage, response_model_by_alias=True)
+@router.get("/org-changes/rejections")
 async def org_change_rejections(
-    caller: CallerDep, request: Request, first: First = 20, after: After = None
-) -> RejectionsPage:
+    caller: CallerDep, uow: UowDep, first: First = DEFAULT_PAGE, after: After = None
+) -> Connection[Edge[OrgChangeRejectionView]]:
     """What the HRIS sent that was refused, whole or in part, newest first."""
-    async with request.app.state.process.uow() as uow:
-        try:
-            page = await Rejections(uow.session, caller.tenant_id).page(first=first, after=after)
-        except InvalidCursor as exc:
-            raise _bad_cursor(exc) from None
-    return RejectionsPage(
-        edges=[
-            RejectionEdge(cursor=c, node=RejectionPublic.of(r))
-            for r, c in zip(page.items, page.cursors, strict=True)
-        ],
+    (last_id,) = decode_cursor(after, int) if after else (None,)
+    page = await Rejections(uow.session, caller.tenant_id).page(first=first, after=last_id)
+    return Connection(
+        edges=[_rejection_edge(r) for r in page.items],
         total_count=page.total_count,
         has_next_page=page.has_more,
     )
 
 
+def _person_edge(row: Person) -> Edge[PersonView]:
+    return Edge(cursor=encode_cursor(row.display_name, row.id), node=person_view(row))
+
+
+def _rejection_edge(row: OrgChangeRejection) -> Edge[OrgChangeRejectionView]:
+    assert row.id is not None  # a stored rejection has its serial id
+    return Edge(cursor=encode_cursor(row.id), node=rejection_view(row))
+
+
 def _may_act_for(caller: Caller, person_id: str) -> None:
     """An end user changes only their own profile; anyone else's does not exist for them."""
     if caller.principal.startswith("person:") and caller.principal != f"person:{person_id}":
-        raise _not_found(person_id)
-
-
-def _not_found(person_id: str) -> HTTPException:
-    return HTTPException(404, f"person {person_id} not found")
-
-
-def _bad_cursor(exc: InvalidCursor) -> RequestValidationError:
-    # Reported like any other invalid parameter: 422 problem naming `after`.
-    return RequestValidationError(
-        [{"loc": ("query", "after"), "msg": str(exc), "type": "value_error"}]
-    )
+        raise not_found("person")

@@ -1,45 +1,33 @@
-"""HTTP shapes of the programs and enrollments API: what comes in (checked for types and
-bounds here, for the program's rules in domain.programs), what goes out, and refusals as
-problem+json."""
+"""What the programs and enrollments API takes in: checked for types and bounds here, for the
+program's rules in domain.programs. Its answers are contract views (`views`)."""
 
 from datetime import date
 from typing import Annotated, Any
 
 from contracts.base import ContractModel
-from contracts.enrollments import EnrollmentStatus
+from contracts.problems import Code, FieldError
 from contracts.programs import (
-    MatchObjective,
+    MatchingPolicyTerms,
     ObjectiveMetric,
     ParticipantRole,
     ProgramKind,
-    ProgramSnapshot,
 )
-from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, ConfigDict, Field, FiniteFloat, StringConstraints
-from runtime.problems import PROBLEM_JSON, describe
+from runtime.refusals import Refused
 
-from profiles.adapters.program_tables import Enrollment, Program
 from profiles.domain.enrollments import EnrollmentTerms
 from profiles.domain.programs import (
-    Code,
     Curriculum,
     CurriculumModule,
     Eligibility,
     EnrollmentWindow,
-    MatchingPolicy,
     Objective,
     ProgramDefinition,
-    Refused,
-    Violation,
-    with_default_weights,
 )
-from profiles.service_layer.enrollments import enrollment_snapshot
-from profiles.service_layer.programs import program_snapshot
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
 Level = Annotated[int, Field(ge=0, le=100)]
-LevelGap = Annotated[int, Field(ge=-100, le=100)]
 
 
 class _In(ContractModel):
@@ -101,33 +89,6 @@ class CurriculumIn(_In):
         )
 
 
-class MatchingPolicyIn(_In):
-    mentors_per_mentee: int = Field(default=1, ge=1, le=10)
-    group_size: int | None = Field(default=None, ge=2, le=100)
-    min_level_gap: LevelGap | None = None
-    max_level_gap: LevelGap | None = None
-    cross_department: bool = True
-    prioritize_underrepresented: bool = False
-    objective: MatchObjective = MatchObjective.BEST_TOTAL
-    admin_matches_need_consent: bool = True
-    weights: dict[str, FiniteFloat] | None = Field(
-        default=None, max_length=20, description="Criterion → weight; unnamed ones keep defaults"
-    )
-
-    def to_domain(self) -> MatchingPolicy:
-        return MatchingPolicy(
-            mentors_per_mentee=self.mentors_per_mentee,
-            group_size=self.group_size,
-            min_level_gap=self.min_level_gap,
-            max_level_gap=self.max_level_gap,
-            cross_department=self.cross_department,
-            prioritize_underrepresented=self.prioritize_underrepresented,
-            weights=with_default_weights(self.weights),
-            objective=self.objective,
-            admin_matches_need_consent=self.admin_matches_need_consent,
-        )
-
-
 class EnrollmentWindowIn(_In):
     opens_at: AwareDatetime | None = None
     closes_at: AwareDatetime | None = None
@@ -157,7 +118,7 @@ class ProgramCreate(_In):
     ends_on: date | None = None
     objectives: list[ObjectiveIn] = Field(default_factory=list, max_length=20)
     curriculum: CurriculumIn
-    matching_policy: MatchingPolicyIn = Field(default_factory=MatchingPolicyIn)
+    matching_policy: MatchingPolicyTerms = Field(default_factory=MatchingPolicyTerms)
     enrollment_window: EnrollmentWindowIn = Field(default_factory=EnrollmentWindowIn)
     eligibility: EligibilityIn = Field(default_factory=EligibilityIn)
 
@@ -170,7 +131,7 @@ class ProgramCreate(_In):
             ends_on=self.ends_on,
             objectives=tuple(o.to_domain() for o in self.objectives),
             curriculum=self.curriculum.to_domain(),
-            matching_policy=self.matching_policy.to_domain(),
+            matching_policy=self.matching_policy.snapshot(),
             enrollment_window=self.enrollment_window.to_domain(),
             eligibility=self.eligibility.to_domain(),
         )
@@ -190,7 +151,7 @@ class ProgramPatch(_In):
     ends_on: date | None = None
     objectives: list[ObjectiveIn] | None = Field(default=None, max_length=20)
     curriculum: CurriculumIn | None = None
-    matching_policy: MatchingPolicyIn | None = None
+    matching_policy: MatchingPolicyTerms | None = None
     enrollment_window: EnrollmentWindowIn | None = None
     eligibility: EligibilityIn | None = None
 
@@ -201,15 +162,14 @@ class ProgramPatch(_In):
             name for name in self.model_fields_set - _CLEARABLE if getattr(self, name) is None
         )
         if nulls:
-            raise Refused(
-                Code.INVALID,
-                [_violation(name, "cannot be null; leave it out to keep it") for name in nulls],
-            )
+            raise Refused.many(Code.INVALID, [_not_nullable(name) for name in nulls])
         out: dict[str, Any] = {}
         for name in self.model_fields_set:
             value = getattr(self, name)
             if isinstance(value, list):
                 out[name] = tuple(item.to_domain() for item in value)
+            elif isinstance(value, MatchingPolicyTerms):
+                out[name] = value.snapshot()
             elif hasattr(value, "to_domain"):
                 out[name] = value.to_domain()
             else:
@@ -217,26 +177,9 @@ class ProgramPatch(_In):
         return out
 
 
-def _violation(name: str, message: str) -> Violation:
-    return Violation(ProgramPatch.model_fields[name].alias or name, message)
-
-
-# --- programs out ----------------------------------------------------------------------------
-
-
-class ProgramPublic(ProgramSnapshot):
-    """The program as its API shows it: its event snapshot, and when it was created."""
-
-    created_at: AwareDatetime
-
-    @classmethod
-    def of(cls, program: Program) -> "ProgramPublic":
-        snapshot = program_snapshot(program)
-        return cls.model_validate({**dict(snapshot), "created_at": program.created_at})
-
-
-class ProgramList(ContractModel):
-    items: list[ProgramPublic]
+def _not_nullable(name: str) -> FieldError:
+    field = ProgramPatch.model_fields[name].alias or name
+    return FieldError(field=field, message="cannot be null; leave it out to keep it")
 
 
 class ProgramBatchRequest(_In):
@@ -267,73 +210,3 @@ class EnrollmentPatch(_In):
 
 class WithdrawIn(_In):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
-
-
-class EnrollmentPublic(ContractModel):
-    id: str
-    program_id: str
-    person_id: str
-    role: ParticipantRole
-    goals: list[str]
-    capacity: int | None
-    status: EnrollmentStatus
-    reason: str | None
-    revision: int
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
-
-    @classmethod
-    def of(cls, enrollment: Enrollment) -> "EnrollmentPublic":
-        return cls.model_validate(dict(enrollment_snapshot(enrollment)))
-
-
-class EnrollmentEdge(ContractModel):
-    cursor: str
-    node: EnrollmentPublic
-
-
-class EnrollmentPageOut(ContractModel):
-    edges: list[EnrollmentEdge]
-    total_count: int
-    has_next_page: bool
-
-
-class EnrollmentList(ContractModel):
-    items: list[EnrollmentPublic]
-
-
-# --- refusals --------------------------------------------------------------------------------
-
-_STATUS = {
-    Code.INVALID: 422,
-    Code.INELIGIBLE: 422,
-    Code.CONFLICT: 409,
-    Code.NOT_ALLOWED_IN_STATE: 409,
-}
-_TITLE = {
-    Code.INVALID: "Invalid request",
-    Code.INELIGIBLE: "Not eligible",
-    Code.CONFLICT: "Conflict",
-    Code.NOT_ALLOWED_IN_STATE: "Not allowed in this state",
-    Code.NOT_FOUND: "Not Found",
-}
-
-
-def refusal(refused: Refused) -> JSONResponse:
-    """Refused as RFC 9457 problem+json naming each field, with the extension member `code`
-    (the gateway's userError code). NOT_FOUND of the addressed resource (no field) is a 404;
-    of an id the body refers to, a 422."""
-    if refused.code is Code.NOT_FOUND:
-        status = 404 if all(v.field is None for v in refused.violations) else 422
-    else:
-        status = _STATUS[refused.code]
-    errors = [{"field": v.field, "message": v.message} for v in refused.violations]
-    body = {
-        "type": "about:blank",
-        "title": _TITLE[refused.code],
-        "status": status,
-        "detail": describe(errors),
-        "errors": errors,
-        "code": refused.code.value,
-    }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)

@@ -1,31 +1,27 @@
-"""Internal REST API: programs, and enrolling in them. Refusals are problem+json naming the
-field, with a `code` the gateway reports as the userError code."""
+"""Internal REST API: programs, and enrolling in them. A refused use case raises `Refused`,
+which every service answers as problem+json naming the field (its unit of work rolled back)."""
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from datetime import datetime
+from typing import Annotated
 
-from contracts.enrollments import EnrollmentStatus
+from contracts.enrollments import EnrollmentSnapshot, EnrollmentStatus
+from contracts.internal.programs import ProgramView
+from contracts.pages import DEFAULT_PAGE, Connection, Edge, Items
 from contracts.programs import ParticipantRole, ProgramStatus
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
-from messaging.outbox import UnitOfWork
+from fastapi import APIRouter, Query
+from runtime.pages import After, First, decode_cursor, encode_cursor
+from runtime.units import UowDep
 from service_auth.dependencies import CallerDep
 
-from profiles.adapters.program_tables import Enrollment, Program
-from profiles.domain.programs import Refused
+from profiles.adapters.program_tables import Enrollment
 from profiles.entrypoints.program_schemas import (
     EnrollIn,
-    EnrollmentEdge,
-    EnrollmentPageOut,
-    EnrollmentPublic,
     ProgramBatchRequest,
     ProgramCreate,
-    ProgramList,
     ProgramPatch,
-    ProgramPublic,
-    refusal,
 )
-from profiles.service_layer.enrollments import EnrollmentPage, enroll, enrollment_page
+from profiles.entrypoints.views import program_view
+from profiles.service_layer.enrollments import enroll, enrollment_page, enrollment_snapshot
 from profiles.service_layer.programs import (
     close_program,
     create_program,
@@ -38,150 +34,93 @@ from profiles.service_layer.programs import (
 
 router = APIRouter(prefix="/internal/programs", tags=["programs"])
 
-T = TypeVar("T")
-UseCase = Callable[[UnitOfWork], Awaitable[T]]
 
-
-async def transact(request: Request, use_case: UseCase[T], *, write: bool = True) -> T:
-    """Runs one use case in one transaction: committed whole, or (refused) not at all."""
-    async with request.app.state.process.uow() as uow:
-        result = await use_case(uow)
-        if write:
-            await uow.commit()
-    return result
-
-
-async def _program(request: Request, use_case: UseCase[Program]) -> ProgramPublic | JSONResponse:
-    try:
-        return ProgramPublic.of(await transact(request, use_case))
-    except Refused as refused:
-        return refusal(refused)
-
-
-@router.post("", status_code=201, response_model=ProgramPublic, response_model_by_alias=True)
-async def create(
-    caller: CallerDep, request: Request, body: ProgramCreate
-) -> ProgramPublic | JSONResponse:
+@router.post("", status_code=201)
+async def create(caller: CallerDep, uow: UowDep, body: ProgramCreate) -> ProgramView:
     """A new program, in DRAFT: nothing is published until it opens enrollment."""
-    definition = body.to_domain()
-    return await _program(request, lambda uow: create_program(uow, caller.tenant_id, definition))
+    return program_view(await create_program(uow, caller.tenant_id, body.to_domain()))
 
 
-@router.get("", response_model=ProgramList, response_model_by_alias=True)
+@router.get("")
 async def list_(
     caller: CallerDep,
-    request: Request,
+    uow: UowDep,
     status: Annotated[list[ProgramStatus] | None, Query(max_length=5)] = None,
-) -> ProgramList:
+) -> Items[ProgramView]:
     """The tenant's programs, oldest first; `status` (repeatable) keeps those in any of them."""
-    programs = await transact(
-        request, lambda uow: list_programs(uow, caller.tenant_id, status or ()), write=False
-    )
-    return ProgramList(items=[ProgramPublic.of(p) for p in programs])
+    programs = await list_programs(uow, caller.tenant_id, status or ())
+    return Items(items=[program_view(p) for p in programs])
 
 
-@router.post("/batch", response_model=ProgramList, response_model_by_alias=True)
-async def batch(caller: CallerDep, request: Request, body: ProgramBatchRequest) -> ProgramList:
+@router.post("/batch")
+async def batch(caller: CallerDep, uow: UowDep, body: ProgramBatchRequest) -> Items[ProgramView]:
     """Many programs by id in one call (the gateway's DataLoaders); unknown ids are left out."""
-    programs = await transact(
-        request, lambda uow: programs_by_ids(uow, caller.tenant_id, body.ids), write=False
-    )
-    return ProgramList(items=[ProgramPublic.of(p) for p in programs])
+    programs = await programs_by_ids(uow, caller.tenant_id, body.ids)
+    return Items(items=[program_view(p) for p in programs])
 
 
-@router.get("/{program_id}", response_model=ProgramPublic, response_model_by_alias=True)
-async def get(program_id: str, caller: CallerDep, request: Request) -> ProgramPublic | JSONResponse:
-    try:
-        program = await transact(
-            request, lambda uow: existing_program(uow, caller.tenant_id, program_id), write=False
-        )
-    except Refused as refused:
-        return refusal(refused)
-    return ProgramPublic.of(program)
+@router.get("/{program_id}")
+async def get(program_id: str, caller: CallerDep, uow: UowDep) -> ProgramView:
+    return program_view(await existing_program(uow, caller.tenant_id, program_id))
 
 
-@router.patch("/{program_id}", response_model=ProgramPublic, response_model_by_alias=True)
-async def patch(
-    program_id: str, caller: CallerDep, request: Request, body: ProgramPatch
-) -> ProgramPublic | JSONResponse:
+@router.patch("/{program_id}")
+async def patch(program_id: str, caller: CallerDep, uow: UowDep, body: ProgramPatch) -> ProgramView:
     """A merge patch: each given member replaces the stored value whole. A CLOSED program
     cannot change, and the kind only while it is a DRAFT."""
-    try:
-        changes = body.changes()
-    except Refused as refused:
-        return refusal(refused)
-    return await _program(
-        request, lambda uow: update_program(uow, caller.tenant_id, program_id, changes)
-    )
+    program = await update_program(uow, caller.tenant_id, program_id, body.changes())
+    return program_view(program)
 
 
-@router.post(
-    "/{program_id}/open-enrollment", response_model=ProgramPublic, response_model_by_alias=True
-)
-async def open_enrollment_(
-    program_id: str, caller: CallerDep, request: Request
-) -> ProgramPublic | JSONResponse:
+@router.post("/{program_id}/open-enrollment")
+async def open_enrollment_(program_id: str, caller: CallerDep, uow: UowDep) -> ProgramView:
     """DRAFT → ENROLLING, and `program.published`."""
-    return await _program(request, lambda uow: open_enrollment(uow, caller.tenant_id, program_id))
+    return program_view(await open_enrollment(uow, caller.tenant_id, program_id))
 
 
-@router.post("/{program_id}/close", response_model=ProgramPublic, response_model_by_alias=True)
-async def close(
-    program_id: str, caller: CallerDep, request: Request
-) -> ProgramPublic | JSONResponse:
+@router.post("/{program_id}/close")
+async def close(program_id: str, caller: CallerDep, uow: UowDep) -> ProgramView:
     """Any open program → CLOSED, and `program.closed`."""
-    return await _program(request, lambda uow: close_program(uow, caller.tenant_id, program_id))
+    return program_view(await close_program(uow, caller.tenant_id, program_id))
 
 
-@router.get(
-    "/{program_id}/enrollments", response_model=EnrollmentPageOut, response_model_by_alias=True
-)
+@router.get("/{program_id}/enrollments")
 async def enrollments(
     program_id: str,
     caller: CallerDep,
-    request: Request,
+    uow: UowDep,
     role: ParticipantRole | None = None,
     status: EnrollmentStatus | None = None,
-    first: Annotated[int, Query(ge=1, le=100)] = 20,
-    after: Annotated[str | None, Query(max_length=1024)] = None,
-) -> EnrollmentPageOut | JSONResponse:
+    first: First = DEFAULT_PAGE,
+    after: After = None,
+) -> Connection[Edge[EnrollmentSnapshot]]:
     """A program's enrollments in the order they were made, a page at a time."""
-
-    async def page(uow: UnitOfWork) -> EnrollmentPage:
-        await existing_program(uow, caller.tenant_id, program_id)
-        return await enrollment_page(
-            uow, caller.tenant_id, program_id, role=role, status=status, first=first, after=after
-        )
-
-    try:
-        found = await transact(request, page, write=False)
-    except Refused as refused:
-        return refusal(refused)
-    return EnrollmentPageOut(
-        edges=[
-            EnrollmentEdge(cursor=cursor, node=EnrollmentPublic.of(e))
-            for e, cursor in zip(found.items, found.cursors, strict=True)
-        ],
+    await existing_program(uow, caller.tenant_id, program_id)
+    found = await enrollment_page(
+        uow,
+        caller.tenant_id,
+        program_id,
+        role=role,
+        status=status,
+        first=first,
+        after=decode_cursor(after, datetime, str) if after else None,
+    )
+    return Connection(
+        edges=[_enrollment_edge(e) for e in found.items],
         total_count=found.total_count,
         has_next_page=found.has_more,
     )
 
 
-@router.post(
-    "/{program_id}/enrollments",
-    status_code=201,
-    response_model=EnrollmentPublic,
-    response_model_by_alias=True,
-)
+@router.post("/{program_id}/enrollments", status_code=201)
 async def enroll_(
-    program_id: str, caller: CallerDep, request: Request, body: EnrollIn
-) -> EnrollmentPublic | JSONResponse:
+    program_id: str, caller: CallerDep, uow: UowDep, body: EnrollIn
+) -> EnrollmentSnapshot:
     """The person joins the program in a role, and `enrollment.created`."""
+    enrollment = await enroll(uow, caller.tenant_id, program_id, body.person_id, body.terms())
+    return enrollment_snapshot(enrollment)
 
-    def use_case(uow: UnitOfWork) -> Awaitable[Enrollment]:
-        return enroll(uow, caller.tenant_id, program_id, body.person_id, body.terms())
 
-    try:
-        return EnrollmentPublic.of(await transact(request, use_case))
-    except Refused as refused:
-        return refusal(refused)
+def _enrollment_edge(enrollment: Enrollment) -> Edge[EnrollmentSnapshot]:
+    cursor = encode_cursor(enrollment.created_at, enrollment.id)
+    return Edge(cursor=cursor, node=enrollment_snapshot(enrollment))

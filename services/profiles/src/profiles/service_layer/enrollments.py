@@ -4,7 +4,6 @@ events to the outbox in the same transaction."""
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from contracts.enrollments import (
@@ -15,29 +14,25 @@ from contracts.enrollments import (
     EnrollmentWithdrawn,
 )
 from contracts.people import PersonStatus
+from contracts.problems import Code
 from contracts.programs import ParticipantRole, ProgramKind, ProgramStatus
 from messaging.outbox import UnitOfWork, utcnow
+from persistence.pages import Page, keyset_page
+from runtime.refusals import Refused, not_found
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from profiles.adapters.program_tables import Enrollment, Program
-from profiles.adapters.repository import (
-    InvalidCursor,
-    PeopleRepository,
-    decode_cursor,
-    encode_cursor,
-    keyset_page,
-)
+from profiles.adapters.repository import PeopleRepository
 from profiles.domain.enrollments import (
     Candidate,
     EnrollmentTerms,
-    ProgramView,
+    ProgramTerms,
     check_active,
     check_eligible,
     check_open,
     terms_for,
 )
-from profiles.domain.programs import Code, Refused
 from profiles.service_layer.programs import definition_of, existing_program
 
 
@@ -45,17 +40,17 @@ async def enroll(
     uow: UnitOfWork, tenant_id: str, program_id: str, person_id: str, terms: EnrollmentTerms
 ) -> Enrollment:
     program = await existing_program(uow, tenant_id, program_id)
-    view = _view(program)
-    terms = terms_for(view.kind, terms)
+    program_terms = _terms_of(program)
+    terms = terms_for(program_terms.kind, terms)
     now = utcnow()
-    check_open(view, now)
+    check_open(program_terms, now)
     person = await PeopleRepository(uow.session, tenant_id).get(person_id)
     if person is None:
-        raise Refused.one(Code.NOT_FOUND, "personId", f"person {person_id} not found")
+        raise not_found("person", "personId")
     candidate = Candidate(
         status=PersonStatus(person.status), level=person.level, department=person.department
     )
-    check_eligible(view, terms.role, candidate)
+    check_eligible(program_terms, terms.role, candidate)
     duplicate = await _active(uow, tenant_id, program_id, person_id, terms.role)
     if duplicate is not None:
         raise _already(terms.role, duplicate.id)
@@ -87,9 +82,7 @@ async def enroll(
 
 def _already(role: ParticipantRole, enrollment_id: str | None) -> Refused:
     which = f" ({enrollment_id})" if enrollment_id else ""
-    return Refused.one(
-        Code.CONFLICT, "personId", f"the person is enrolled as {role} already{which}"
-    )
+    return Refused(Code.CONFLICT, "personId", f"the person is enrolled as {role} already{which}")
 
 
 async def update_enrollment(
@@ -191,7 +184,7 @@ async def get_enrollment(uow: UnitOfWork, tenant_id: str, enrollment_id: str) ->
 async def existing_enrollment(uow: UnitOfWork, tenant_id: str, enrollment_id: str) -> Enrollment:
     enrollment = await get_enrollment(uow, tenant_id, enrollment_id)
     if enrollment is None:
-        raise Refused.one(Code.NOT_FOUND, None, f"enrollment {enrollment_id} not found")
+        raise not_found("enrollment")
     return enrollment
 
 
@@ -224,14 +217,6 @@ async def _active(
     return result.first()
 
 
-@dataclass(frozen=True)
-class EnrollmentPage:
-    items: list[Enrollment]
-    cursors: list[str]  # where a page after each item would start
-    total_count: int
-    has_more: bool
-
-
 async def enrollment_page(
     uow: UnitOfWork,
     tenant_id: str,
@@ -239,11 +224,10 @@ async def enrollment_page(
     *,
     role: ParticipantRole | None = None,
     status: EnrollmentStatus | None = None,
-    first: int = 20,
-    after: str | None = None,
-) -> EnrollmentPage:
-    """A program's enrollments in the order they were made; the cursor is the last
-    (createdAt, id) seen. Raises Refused(INVALID) for a cursor this API did not issue."""
+    first: int,
+    after: tuple[datetime, str] | None = None,
+) -> Page[Enrollment]:
+    """A program's enrollments in the order they were made, after the (createdAt, id) given."""
     query = select(Enrollment).where(
         Enrollment.tenant_id == tenant_id, Enrollment.program_id == program_id
     )
@@ -251,39 +235,16 @@ async def enrollment_page(
         query = query.where(Enrollment.role == role.value)
     if status is not None:
         query = query.where(Enrollment.status == status.value)
-    key = _decode_cursor(after) if after else None
-    items, total, more = await keyset_page(
-        uow.session, query, (col(Enrollment.created_at), col(Enrollment.id)), first, key
-    )
-    return EnrollmentPage(
-        items=items,
-        cursors=[_encode_cursor(e) for e in items],
-        total_count=total,
-        has_more=more,
-    )
-
-
-def _encode_cursor(enrollment: Enrollment) -> str:
-    return encode_cursor(enrollment.created_at.isoformat(), enrollment.id)
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        moment, last_id = decode_cursor(cursor, str, str)
-        created_at = datetime.fromisoformat(moment)
-        if created_at.tzinfo is None:
-            raise ValueError
-    except (InvalidCursor, ValueError) as exc:
-        raise Refused.one(Code.INVALID, "after", "is not a cursor this API issued") from exc
-    return created_at, str(last_id)
+    order = (col(Enrollment.created_at), col(Enrollment.id))
+    return await keyset_page(uow.session, query, order, first, after)
 
 
 # --- snapshots ---------------------------------------------------------------------------------
 
 
-def _view(program: Program) -> ProgramView:
+def _terms_of(program: Program) -> ProgramTerms:
     definition = definition_of(program)
-    return ProgramView(
+    return ProgramTerms(
         kind=definition.kind,
         status=ProgramStatus(program.status),
         window=definition.enrollment_window,

@@ -4,20 +4,17 @@ one more query."""
 
 from dataclasses import dataclass
 
+from persistence.pages import Page
+from runtime.refusals import not_found
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from profiles.adapters.repository import (
-    PeopleRepository,
-    PersonHistory,
-    decode_cursor,
-    encode_cursor,
-)
+from profiles.adapters.repository import PeopleRepository, PersonHistory
 from profiles.adapters.tables import Person, PersonChange
 from profiles.domain.org_graph import chain_up
 
 
 @dataclass(frozen=True)
-class ManagerChain:
+class ManagersAbove:
     managers: list[Person]  # nearest first, up to the top or to the first one not known yet
     pending_manager_external_id: str | None  # named in the chain, not known yet
 
@@ -26,30 +23,20 @@ class ManagerChain:
 class Report:
     person: Person
     depth: int  # 1: a direct report
-    cursor: str
 
 
-@dataclass(frozen=True)
-class ReportsPage:
-    items: list[Report]
-    total_count: int
-    has_more: bool
-
-
-async def managers_of(session: AsyncSession, tenant_id: str, person_id: str) -> ManagerChain | None:
+async def managers_of(session: AsyncSession, tenant_id: str, person_id: str) -> ManagersAbove:
     people = PeopleRepository(session, tenant_id)
-    person = await people.get(person_id)
-    if person is None:
-        return None
+    person = await _existing(people, person_id)
     chain = chain_up(person.external_id, await people.manager_links_up(person.external_id))
     found = {p.external_id: p for p in await people.by_external_ids(chain)}
     managers: list[Person] = []
     for external_id in chain:
         if external_id not in found:
             # Only the last link can name someone unknown: the walk stops there.
-            return ManagerChain(managers, external_id)
+            return ManagersAbove(managers, external_id)
         managers.append(found[external_id])
-    return ManagerChain(managers, None)
+    return ManagersAbove(managers, None)
 
 
 async def reports_of(
@@ -59,33 +46,29 @@ async def reports_of(
     *,
     recursive: bool,
     first: int,
-    after: str | None,
-) -> ReportsPage | None:
-    """Ordered by depth, then name, then id (the cursor is the last of these seen)."""
+    after: tuple[int, str, str] | None,
+) -> Page[Report]:
+    """Ordered by depth, then name, then id, after the (depth, name, id) given."""
     people = PeopleRepository(session, tenant_id)
-    person = await people.get(person_id)
-    if person is None:
-        return None
-    key = decode_cursor(after, int, str, str) if after else None
+    person = await _existing(people, person_id)
     found = await people.below(
-        person.external_id,
-        recursive=recursive,
-        first=first + 1,
-        after=(int(key[0]), str(key[1]), str(key[2])) if key else None,
+        person.external_id, recursive=recursive, first=first + 1, after=after
     )
-    return ReportsPage(
-        items=[
-            Report(report, depth, encode_cursor(depth, report.display_name, report.id))
-            for report, depth in found.people[:first]
-        ],
+    return Page(
+        items=[Report(report, depth) for report, depth in found.people[:first]],
         total_count=found.total_count,
         has_more=len(found.people) > first,
     )
 
 
-async def history_of(
-    session: AsyncSession, tenant_id: str, person_id: str
-) -> list[PersonChange] | None:
-    if await PeopleRepository(session, tenant_id).get(person_id) is None:
-        return None
+async def history_of(session: AsyncSession, tenant_id: str, person_id: str) -> list[PersonChange]:
+    await _existing(PeopleRepository(session, tenant_id), person_id)
     return await PersonHistory(session, tenant_id).of(person_id)
+
+
+async def _existing(people: PeopleRepository, person_id: str) -> Person:
+    """The person, or Refused(NOT_FOUND): another tenant's person is not found either."""
+    person = await people.get(person_id)
+    if person is None:
+        raise not_found("person")
+    return person

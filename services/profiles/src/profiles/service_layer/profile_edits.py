@@ -7,6 +7,7 @@ from typing import Any
 from contracts.people import PersonUpdated
 from messaging.outbox import UnitOfWork, utcnow
 from pydantic.alias_generators import to_camel
+from runtime.refusals import not_found
 
 from profiles.adapters.repository import PeopleRepository
 from profiles.adapters.tables import Person
@@ -18,8 +19,9 @@ PROFILE_FIELDS = ("skills", "interests", "languages", "bio")
 
 async def edit_profile(
     uow: UnitOfWork, tenant_id: str, person_id: str, values: dict[str, Any]
-) -> Person | None:
-    """Sets the given profile fields (already validated); None if there is no such person.
+) -> Person:
+    """Sets the given profile fields (already validated); Refused(NOT_FOUND) if there is no
+    such person.
     Nothing that stays the same is reported as changed, and no change emits no event.
     Languages are the HRIS's too: its next change of them replaces the person's own."""
     unknown = set(values) - set(PROFILE_FIELDS)
@@ -36,7 +38,7 @@ async def record_self_identification(
     consented: bool,
     underrepresented: bool | None,
     demographics: dict[str, Any] | None,
-) -> Person | None:
+) -> Person:
     """Stores the answers while consent is given; withdrawing consent clears them."""
     kept_underrepresented, kept_demographics = self_identification(
         consented, underrepresented, demographics
@@ -53,13 +55,11 @@ async def record_self_identification(
     )
 
 
-async def _set(
-    uow: UnitOfWork, tenant_id: str, person_id: str, values: dict[str, Any]
-) -> Person | None:
+async def _set(uow: UnitOfWork, tenant_id: str, person_id: str, values: dict[str, Any]) -> Person:
     people = PeopleRepository(uow.session, tenant_id)
     row = await people.get(person_id)
     if row is None:
-        return None
+        raise not_found("person")
     changed = sorted(
         to_camel(name) for name, value in values.items() if getattr(row, name) != value
     )

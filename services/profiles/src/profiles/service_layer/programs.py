@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from contracts.problems import Code
 from contracts.programs import (
     CurriculumModuleSnapshot,
     CurriculumSnapshot,
@@ -24,19 +25,17 @@ from contracts.programs import (
     ProgramUpdated,
 )
 from messaging.outbox import UnitOfWork, utcnow
+from runtime.refusals import Refused, not_found
 from sqlmodel import col, select
 
 from profiles.adapters.program_tables import Program
 from profiles.domain.programs import (
-    Code,
     Curriculum,
     CurriculumModule,
     Eligibility,
     EnrollmentWindow,
-    MatchingPolicy,
     Objective,
     ProgramDefinition,
-    Refused,
     changed_fields,
     check_edit,
     opening_violations,
@@ -72,7 +71,7 @@ async def existing_program(uow: UnitOfWork, tenant_id: str, program_id: str) -> 
     """The program, or Refused(NOT_FOUND) — a program of another tenant is not found either."""
     program = await get_program(uow, tenant_id, program_id)
     if program is None:
-        raise Refused.one(Code.NOT_FOUND, None, f"program {program_id} not found")
+        raise not_found("program")
     return program
 
 
@@ -127,7 +126,7 @@ async def open_enrollment(uow: UnitOfWork, tenant_id: str, program_id: str) -> P
     now = utcnow()
     violations = opening_violations(definition_of(program), now)
     if violations:
-        raise Refused(Code.INVALID, violations)
+        raise Refused.many(Code.INVALID, violations)
     program.status = target.value
     _touch(program, now)
     await uow.emit(ProgramPublished(program=program_snapshot(program)), tenant_id=tenant_id)
@@ -155,7 +154,6 @@ def _touch(program: Program, now: datetime) -> None:
 
 def definition_of(program: Program) -> ProgramDefinition:
     curriculum = CurriculumSnapshot.model_validate(program.curriculum)
-    policy = MatchingPolicySnapshot.model_validate(program.matching_policy)
     eligibility = EligibilitySnapshot.model_validate(program.eligibility)
     return ProgramDefinition(
         name=program.name,
@@ -163,7 +161,8 @@ def definition_of(program: Program) -> ProgramDefinition:
         description=program.description,
         starts_on=program.starts_on,
         ends_on=program.ends_on,
-        # The domain's objective and policy carry exactly their snapshot's fields.
+        # The domain's objective carries exactly its snapshot's fields; the policy is its
+        # snapshot.
         objectives=tuple(
             Objective(**ObjectiveSnapshot.model_validate(item).model_dump())
             for item in program.objectives
@@ -181,7 +180,7 @@ def definition_of(program: Program) -> ProgramDefinition:
                 for m in curriculum.modules
             ),
         ),
-        matching_policy=MatchingPolicy(**policy.model_dump()),
+        matching_policy=MatchingPolicySnapshot.model_validate(program.matching_policy),
         enrollment_window=EnrollmentWindow(
             opens_at=program.enrollment_opens_at, closes_at=program.enrollment_closes_at
         ),
@@ -221,8 +220,8 @@ class _Parts:
 
 
 def _parts(d: ProgramDefinition) -> _Parts:
-    # Every field is passed explicitly (asdict gives them all): events are dumped with
-    # exclude_unset.
+    # Every field is passed explicitly (asdict and dict give them all): events are dumped
+    # with exclude_unset.
     return _Parts(
         objectives=[ObjectiveSnapshot(**asdict(o)) for o in d.objectives],
         curriculum=CurriculumSnapshot(
@@ -238,7 +237,7 @@ def _parts(d: ProgramDefinition) -> _Parts:
                 for m in d.curriculum.modules
             ],
         ),
-        matching_policy=MatchingPolicySnapshot(**asdict(d.matching_policy)),
+        matching_policy=MatchingPolicySnapshot(**dict(d.matching_policy)),
         eligibility=EligibilitySnapshot(
             levels=list(d.eligibility.levels),
             departments=list(d.eligibility.departments),
