@@ -14,8 +14,10 @@ from icalendar import Calendar
 from sessions.adapters.calendars.ics import (
     EventStatus,
     IcsUnreadable,
+    Method,
     SessionEvent,
     busy_periods,
+    calendar,
     person_feed,
     responses_of,
     session_uid,
@@ -114,6 +116,13 @@ def test_an_update_replaces_and_a_cancellation_removes() -> None:
                 seen[uid] = event
     shown = {uid: e["start"] for uid, e in seen.items() if e["status"] != "CANCELLED"}
     assert shown == {"session-0@cairn": datetime(2026, 3, 25, 15, tzinfo=LONDON)}
+
+
+def test_invitations_carry_their_method_and_stored_events_none() -> None:
+    # Radicale sends no invitations: the integrator emails iMIP (REQUEST, CANCEL) itself.
+    assert b"METHOD:CANCEL" in calendar([_session(0)], method=Method.CANCEL)
+    assert b"METHOD:REQUEST" in calendar([_session(0)], method=Method.REQUEST)
+    assert b"METHOD" not in calendar([_session(0)], method=None)  # RFC 4791 §4.1
 
 
 def test_without_a_zone_times_are_utc_and_no_vtimezone_is_needed() -> None:

@@ -64,13 +64,6 @@ class Interval:
     def overlaps(self, other: Interval) -> bool:
         return self.start < other.end and other.start < self.end
 
-    def in_utc(self) -> Interval:
-        return Interval(self.start.astimezone(UTC), self.end.astimezone(UTC))
-
-
-def spans_of(intervals: Iterable[Interval]) -> list[Span]:
-    return merge(i.span() for i in intervals)
-
 
 def merge(spans: Iterable[Span]) -> list[Span]:
     """Sorted, with overlapping and touching spans joined; empty spans dropped."""

@@ -9,7 +9,7 @@ many — exactly what a clock on the wall shows, and what a minute-by-minute che
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -112,7 +112,3 @@ def local_days(zone: ZoneInfo, start: int, end: int) -> list[date]:
     first = local_date(zone, start) - timedelta(days=1)
     last = local_date(zone, end) + timedelta(days=1)
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
-
-
-def as_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)

@@ -3,6 +3,7 @@ shapes: the requests it sends, and how it survives Google's failure answers."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -192,6 +193,17 @@ async def test_a_401_refreshes_the_token_once_then_retries(
     with pytest.raises(ProviderRejected, match="reconnect"):
         await calendar.free_busy(["primary"], WINDOW)
     assert tokens.refreshes == 2  # one refresh per call, never a loop
+
+
+async def test_concurrent_calls_that_all_see_a_401_refresh_once(
+    google: Any, oauth: Any, http: httpx.AsyncClient
+) -> None:
+    tokens = _tokens(oauth, http)
+    calendar = GoogleCalendar(http, tokens, base_url=f"{google.served.url}/calendar/v3")
+    oauth.revoke_all_access()
+    answers = await asyncio.gather(*(calendar.free_busy(["primary"], WINDOW) for _ in range(5)))
+    assert all(a.busy == {"primary": ()} for a in answers)
+    assert tokens.refreshes == 1 and len(oauth.served.requests) == 1
 
 
 async def test_an_expired_token_is_refreshed_before_the_call(

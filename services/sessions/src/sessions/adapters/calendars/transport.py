@@ -110,10 +110,9 @@ class ProviderApi:
             wait = retry_after(response, self.clock())
             return ProviderUnavailable(self.provider, f"{where}: {said}", wait)
         if status == 401:
+            after = " even after refreshing the token" if self.tokens is not None else ""
             return ProviderRejected(
-                self.provider,
-                f"{where} even after refreshing the token: reconnect the calendar ({said})",
-                status,
+                self.provider, f"{where}{after}: reconnect the calendar ({said})", status
             )
         return ProviderRejected(self.provider, f"{where}: {said}", status)
 
