@@ -11,6 +11,7 @@ BENCHMARKS = {
     "matching": "bench.matching.run",
     "profiles_import": "bench.profiles_import",
     "profiles_org_chain": "bench.profiles_org_chain",
+    "sessions": "bench.sessions.run",
     "webhook_latency": "bench.webhook_latency",
 }
 
