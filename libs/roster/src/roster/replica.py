@@ -10,10 +10,14 @@ from persistence.types import UtcDateTime
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+# Self-identification: only a service that matches fairly needs it; the others never store it.
+SELF_IDENTIFICATION = frozenset({"underrepresented", "demographics"})
+
 
 @dataclass(frozen=True)
 class Roster:
     table: Table
+    keeps_self_identification: bool = False
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -33,7 +37,11 @@ class Roster:
             "person_id": person.id,
             "status": person.status.value,
             "revision": person.revision,
-            "snapshot": person.model_dump(mode="json", by_alias=True),
+            "snapshot": person.model_dump(
+                mode="json",
+                by_alias=True,
+                exclude=None if self.keeps_self_identification else set(SELF_IDENTIFICATION),
+            ),
             "received_at": utcnow(),
         }
         session = uow.session
@@ -65,7 +73,9 @@ class Roster:
         return PersonSnapshot.model_validate(row[0]) if row else None
 
 
-def roster_table(metadata: MetaData) -> Roster:
+def roster_table(metadata: MetaData, *, keeps_self_identification: bool = False) -> Roster:
+    """The roster of a service; `keeps_self_identification` only where fair matching needs it
+    (sessions and feedback never store it)."""
     return Roster(
         Table(
             "roster_person",
@@ -76,5 +86,6 @@ def roster_table(metadata: MetaData) -> Roster:
             Column("revision", Integer, nullable=False),
             Column("snapshot", JSON, nullable=False),
             Column("received_at", UtcDateTime(), nullable=False),
-        )
+        ),
+        keeps_self_identification,
     )

@@ -15,7 +15,8 @@ from sqlmodel import Field, SQLModel
 
 metadata = MetaData()
 messaging = messaging_tables(metadata)
-roster = roster_table(metadata)
+# Fair matching weighs consented self-identification: matching alone keeps it.
+roster = roster_table(metadata, keeps_self_identification=True)
 
 
 class MatchingTable(SQLModel, registry=registry(metadata=metadata)):
