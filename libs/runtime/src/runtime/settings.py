@@ -8,6 +8,8 @@ from persistence.database import default_sqlite_url
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings
 
+from runtime.sealing import Sealer, embedded_key
+
 
 class SettingsError(SystemExit):
     """Start-up stops here, saying which environment variables to set."""
@@ -41,9 +43,27 @@ class ProcessSettings(CairnSettings):
     )
     var_dir: Path = Path("var")
     run_workers: bool = True  # consumer and outbox relay in this process
+    sealing_keys: str | None = Field(
+        default=None,
+        description="Fernet keys sealing secrets at rest, comma-separated, newest first; "
+        "required with DATABASE_URL (the embedded default makes one in var/)",
+    )
 
     def database_url_for(self, service: str) -> str:
         return self.database_url or default_sqlite_url(self.var_dir, service)
+
+    def sealer(self, process: str) -> Sealer:
+        """What seals this process's secrets at rest; SettingsError when a real database is
+        configured without keys (a key made on the fly would be lost with the container)."""
+        if self.sealing_keys:
+            return Sealer([k for k in self.sealing_keys.split(",") if k.strip()])
+        if self.database_url is None:
+            return Sealer([embedded_key(self.var_dir, f"{process}-sealing")])
+        prefix = str(self.model_config.get("env_prefix", ""))
+        raise SettingsError(
+            f"{type(self).__name__}: cannot start\n  {prefix}SEALING_KEYS: not set "
+            f"({type(self).model_fields['sealing_keys'].description})"
+        )
 
 
 class ServiceSettings(ProcessSettings):
