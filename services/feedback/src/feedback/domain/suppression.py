@@ -1,0 +1,319 @@
+"""Small-group suppression that cannot be undone by subtraction.
+
+A table is a set of published figures, each a count of people: a cell is a union of
+*atoms*, the finest groups (e.g. participants x under-represented x department x promoted), so
+every relation between figures (a total and its parts, one period and the next, one filter
+and a narrower one) is visible as set arithmetic on atoms.
+
+Rules, with `k` (default 5):
+1. primary: a cell about fewer than k people is hidden (0 counts as fewer by default: "0 of 6
+   under-represented" tells something about all six). A rate is shown only when both its
+   count and its complement are cells that are shown, so both reach k.
+2. complementary: hide more cells until
+   (a) no hidden cell is determined by the shown ones (exact: its atoms are not a linear
+       combination of shown cells; this covers every chain of subtractions);
+   (b) no group of fewer than k people is determined either: no atom or cell (published or
+       not), no union of a total's unshown parts ("total - the shown siblings"), no
+       difference of two nested shown cells ("period - period", "filter - filter").
+   The cell hidden for a breach is the smallest shown sibling of what leaked, else the
+   smallest shown cell the leak is computed from. Repeat until nothing leaks.
+3. exempt cells (program-wide operational figures) are always shown, and a group they
+   determine on their own is not a leak: it is an operational figure itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+CellKey = tuple[str, ...]
+_TOLERANCE = 1e-7
+_MAX_SUBSETS = 4096  # unions of a total's unshown parts tried per relation
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    key: CellKey
+    atoms: frozenset[int]
+    published: bool = True  # False: a group that exists but is not shown (it can still leak)
+    exempt: bool = False  # an operational figure: always shown
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """`total` is the sum of `parts` (disjoint cells)."""
+
+    total: CellKey
+    parts: tuple[CellKey, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    atoms: tuple[int, ...]  # people in each finest group
+    cells: Mapping[CellKey, Cell]
+    relations: tuple[Relation, ...] = ()
+
+    def __post_init__(self) -> None:
+        if any(n < 0 for n in self.atoms):
+            raise ValueError("a group cannot hold fewer than 0 people")
+        for cell in self.cells.values():
+            if any(not 0 <= a < len(self.atoms) for a in cell.atoms):
+                raise ValueError(f"cell {cell.key} names an atom the table does not have")
+            if cell.exempt and not cell.published:
+                raise ValueError(f"cell {cell.key} is exempt, so it must be published")
+        for relation in self.relations:
+            missing = [k for k in (relation.total, *relation.parts) if k not in self.cells]
+            if missing:
+                raise ValueError(f"a relation names cells the table does not have: {missing}")
+
+    def value(self, key: CellKey) -> int:
+        return sum(self.atoms[a] for a in self.cells[key].atoms)
+
+
+@dataclass(frozen=True, slots=True)
+class SuppressionRule:
+    k: int = 5
+    zero_is_small: bool = True
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise ValueError("the minimum group size k is at least 1")
+
+    def small(self, people: int) -> bool:
+        return people < self.k and (self.zero_is_small or people > 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Leak:
+    """Why a cell was hidden in a round: what would have leaked, and its size."""
+
+    what: str
+    people: int
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    table: Table
+    rule: SuppressionRule
+    primary: frozenset[CellKey]
+    secondary: frozenset[CellKey]
+    leaks: tuple[tuple[CellKey, Leak], ...] = field(default=())  # each secondary cell's reason
+
+    @property
+    def hidden(self) -> frozenset[CellKey]:
+        return self.primary | self.secondary
+
+    def shown(self, key: CellKey) -> bool:
+        cell = self.table.cells[key]
+        return cell.published and key not in self.hidden
+
+    def value(self, key: CellKey) -> int | None:
+        return self.table.value(key) if self.shown(key) else None
+
+    def rate(self, events: CellKey, non_events: CellKey) -> float | None:
+        """events ÷ (events + non-events), only when both are shown (so both reach k)."""
+        a, b = self.value(events), self.value(non_events)
+        if a is None or b is None or a + b == 0:
+            return None
+        return a / (a + b)
+
+
+def _null_space(rows: npt.NDArray[np.float64], width: int) -> npt.NDArray[np.float64]:
+    """An orthonormal basis of the vectors orthogonal to every row (width x d)."""
+    if rows.shape[0] == 0:
+        return np.eye(width)
+    _, singular, vt = np.linalg.svd(rows, full_matrices=True)
+    cutoff = max(rows.shape) * np.finfo(np.float64).eps * (singular[0] if singular.size else 0)
+    rank = int((singular > cutoff).sum())
+    return np.ascontiguousarray(vt[rank:].T)
+
+
+class _Found(NamedTuple):
+    people: int
+    what: str
+    atoms: frozenset[int]
+    near: Sequence[CellKey]  # the cells around it: where the next-smallest sibling is sought
+
+
+class _Audit:
+    """One round: what the shown cells give away, and the cell to hide for each leak."""
+
+    def __init__(self, table: Table, hidden: set[CellKey], rule: SuppressionRule) -> None:
+        self.table, self.hidden, self.rule = table, hidden, rule
+        self.width = len(table.atoms)
+        self.values = {key: table.value(key) for key in table.cells}
+        self.shown = sorted(k for k, c in table.cells.items() if c.published and k not in hidden)
+        self.shown_rows = self._rows(self.shown)
+        self.free = _null_space(self.shown_rows, self.width)
+        exempt = [k for k, c in table.cells.items() if c.exempt]
+        self.operational = _null_space(self._rows(exempt), self.width)
+        self.parents: dict[CellKey, list[Relation]] = {}
+        for relation in table.relations:
+            for part in relation.parts:
+                self.parents.setdefault(part, []).append(relation)
+
+    def _rows(self, keys: Sequence[CellKey]) -> npt.NDArray[np.float64]:
+        rows = np.zeros((len(keys), self.width))
+        for i, key in enumerate(keys):
+            rows[i, list(self.table.cells[key].atoms)] = 1.0
+        return rows
+
+    def _vector(self, atoms: frozenset[int]) -> npt.NDArray[np.float64]:
+        vector = np.zeros(self.width)
+        vector[list(atoms)] = 1.0
+        return vector
+
+    def determined(self, atoms: frozenset[int]) -> bool:
+        """Whether the shown cells fix this group's size, and not as an operational figure."""
+        if not atoms:
+            return False
+        vector = self._vector(atoms)
+        if self.free.shape[1] and np.abs(vector @ self.free).max() > _TOLERANCE:
+            return False
+        return not (
+            self.operational.shape[1] == 0 or np.abs(vector @ self.operational).max() <= _TOLERANCE
+        )
+
+    def _hideable(self, key: CellKey) -> bool:
+        cell = self.table.cells[key]
+        return cell.published and not cell.exempt and key not in self.hidden
+
+    def _smallest(self, keys: Sequence[CellKey]) -> CellKey | None:
+        options = [k for k in dict.fromkeys(keys) if self._hideable(k)]
+        return min(options, key=lambda k: (self.values[k], k)) if options else None
+
+    def _sources(self, atoms: frozenset[int]) -> list[CellKey]:
+        """The shown cells a leaked group is computed from (a least-squares combination)."""
+        if not self.shown:
+            return []
+        weights, *_ = np.linalg.lstsq(self.shown_rows.T, self._vector(atoms), rcond=None)
+        return [k for k, w in zip(self.shown, weights, strict=True) if abs(w) > _TOLERANCE]
+
+    def _siblings(self, key: CellKey) -> list[CellKey]:
+        out: list[CellKey] = []
+        for relation in self.parents.get(key, []):
+            out += [p for p in relation.parts if p != key] + [relation.total]
+        return out
+
+    def _fix(self, atoms: frozenset[int], near: Sequence[CellKey]) -> CellKey | None:
+        return self._smallest(near) or self._smallest(self._sources(atoms))
+
+    def leaks(self) -> list[tuple[CellKey, Leak]]:
+        """(the cell to hide, what it stops leaking); empty when nothing leaks."""
+        cells = self.table.cells
+        found = [
+            _Found(
+                self.values[k], f"hidden cell {k} recoverable", cells[k].atoms, self._siblings(k)
+            )
+            for k in sorted(self.hidden)
+            if cells[k].published and self.determined(cells[k].atoms)
+        ]
+        found += [
+            _Found(self.values[k], f"unpublished group {k}", c.atoms, self._siblings(k))
+            for k, c in sorted(cells.items())
+            if not c.published and self.rule.small(self.values[k]) and self.determined(c.atoms)
+        ]
+        found += self._unshown_parts()
+        found += self._nested_differences()
+        found += [
+            _Found(people, f"atom {atom}", frozenset({atom}), ())
+            for atom, people in enumerate(self.table.atoms)
+            if self.rule.small(people) and self.determined(frozenset({atom}))
+        ]
+        fixes: dict[CellKey, Leak] = {}
+        # Smallest leak first; for one size, in the order found (cells before atoms).
+        for leak in sorted(found, key=lambda f: f.people):
+            fix = self._fix(leak.atoms, leak.near)
+            if fix is not None and fix not in fixes:
+                fixes[fix] = Leak(leak.what, leak.people)
+        return sorted(fixes.items())
+
+    def _unshown_parts(self) -> list[_Found]:
+        """Unions of a total's unshown parts with fewer than k people, if determined."""
+        found: list[_Found] = []
+        cells = self.table.cells
+        for relation in self.table.relations:
+            unshown = sorted(
+                (p for p in relation.parts if not cells[p].published or p in self.hidden),
+                key=lambda p: self.values[p],
+            )
+            if len(unshown) < 2:
+                continue  # one unshown part is the cell itself, checked on its own
+            near = [*relation.parts, relation.total]
+            for subset in _small_unions(unshown, self.values, self.rule, _MAX_SUBSETS):
+                if len(subset) < 2:
+                    continue
+                atoms = frozenset().union(*(cells[p].atoms for p in subset))
+                people = sum(self.values[p] for p in subset)
+                if self.rule.small(people) and self.determined(atoms):
+                    found.append(_Found(people, f"{relation.total} - its shown parts", atoms, near))
+        return found
+
+    def _nested_differences(self) -> list[_Found]:
+        """Two shown cells, one inside the other, whose difference is a small group."""
+        found: list[_Found] = []
+        cells = self.table.cells
+        masks = {k: sum(1 << a for a in cells[k].atoms) for k in self.shown}
+        by_value = sorted(self.shown, key=lambda k: self.values[k])
+        values = [self.values[k] for k in by_value]
+        for i, first in enumerate(by_value):
+            j = i + 1
+            while j < len(by_value) and values[j] - values[i] < self.rule.k:
+                second = by_value[j]
+                j += 1
+                # Equal sizes: either may be the one inside the other.
+                pairs = [(first, second)] + (
+                    [(second, first)] if values[j - 1] == values[i] else []
+                )
+                for inner, outer in pairs:
+                    if masks[outer] == masks[inner] or masks[inner] & ~masks[outer]:
+                        continue
+                    people = self.values[outer] - self.values[inner]
+                    atoms = cells[outer].atoms - cells[inner].atoms
+                    if self.rule.small(people) and self.determined(atoms):
+                        found.append(_Found(people, f"{outer} - {inner}", atoms, (inner, outer)))
+        return found
+
+
+def _small_unions(
+    parts: Sequence[CellKey], values: Mapping[CellKey, int], rule: SuppressionRule, limit: int
+) -> list[tuple[CellKey, ...]]:
+    """Subsets of `parts` (sorted by size) whose people add up to a small group."""
+    out: list[tuple[CellKey, ...]] = []
+
+    def grow(start: int, chosen: tuple[CellKey, ...], people: int) -> None:
+        for i in range(start, len(parts)):
+            if len(out) >= limit:
+                return
+            total = people + values[parts[i]]
+            if total >= rule.k:
+                return  # sorted: every later part is at least as large
+            subset = (*chosen, parts[i])
+            out.append(subset)
+            grow(i + 1, subset, total)
+
+    grow(0, (), 0)
+    return out
+
+
+def suppress(table: Table, rule: SuppressionRule | None = None) -> Suppression:
+    """Primary suppression, then complementary suppression until nothing leaks."""
+    rule = rule or SuppressionRule()
+    primary = {
+        key
+        for key, cell in table.cells.items()
+        if cell.published and not cell.exempt and rule.small(table.value(key))
+    }
+    hidden = set(primary)
+    reasons: list[tuple[CellKey, Leak]] = []
+    while True:
+        leaks = _Audit(table, hidden, rule).leaks()
+        if not leaks:
+            break
+        hidden.update(key for key, _ in leaks)
+        reasons += leaks
+    return Suppression(table, rule, frozenset(primary), frozenset(hidden - primary), tuple(reasons))
