@@ -151,6 +151,8 @@ def test_feedback_a_rate_needs_both_its_count_and_its_complement() -> None:
     result = suppress(breakdown({("participants", "yes"): 0, ("participants", "no"): 6}, dims))
     assert result.rate(("participants", "yes"), ("participants", "no")) is None  # 0 of 6
     assert not result.shown(("participants", "no"))  # else 6 - 6 recovers the 0
+    assert result.value(("participants", TOTAL)) == 6  # the sibling is hidden, not the total
+    assert_nothing_leaks(result)
     fine = suppress(breakdown({("participants", "yes"): 5, ("participants", "no"): 7}, dims))
     assert fine.rate(("participants", "yes"), ("participants", "no")) == pytest.approx(5 / 12)
     thin = suppress(breakdown({("participants", "yes"): 4, ("participants", "no"): 70}, dims))

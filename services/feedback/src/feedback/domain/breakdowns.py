@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations, product
 
+import numpy as np
+
 from feedback.domain.suppression import Cell, CellKey, Relation, Table
 
 TOTAL = "*"
@@ -55,9 +57,12 @@ def breakdown(
             v not in d.values for v, d in zip(combo, dimensions, strict=False)
         ):
             raise ValueError(f"counts name {combo}, which is not a value of each dimension")
-    combos = list(product(*(d.values for d in dimensions)))
-    atom_of = {combo: i for i, combo in enumerate(combos)}
-    atoms = tuple(counts.get(combo, 0) for combo in combos)
+    if not dimensions:
+        raise ValueError("a breakdown needs at least one dimension")
+    # Atoms in row-major order of the dimensions' values (the order of itertools.product).
+    atoms = tuple(counts.get(combo, 0) for combo in product(*(d.values for d in dimensions)))
+    shape = tuple(len(d.values) for d in dimensions)
+    positions = [{v: i for i, v in enumerate(d.values)} for d in dimensions]
     shown = None if published is None else {frozenset(f) for f in published}
     exempt_keys = set(exempt)
 
@@ -70,11 +75,7 @@ def breakdown(
             for key in product(
                 *((d.values if i in fixed else (TOTAL,)) for i, d in enumerate(dimensions))
             ):
-                members = frozenset(
-                    atom_of[c]
-                    for c in combos
-                    if all(key[i] == TOTAL or key[i] == c[i] for i in range(len(dimensions)))
-                )
+                members = _members(key, dimensions, positions, shape)
                 cells[key] = Cell(key, members, is_published, key in exempt_keys and is_published)
                 for i in range(len(dimensions)):
                     if key[i] == TOTAL:
@@ -87,6 +88,21 @@ def breakdown(
     if unknown:
         raise ValueError(f"exempt cells {sorted(unknown)} are not in the table")
     return Table(atoms, cells, tuple(relations))
+
+
+def _members(
+    key: CellKey,
+    dimensions: Sequence[Dimension],
+    positions: Sequence[Mapping[str, int]],
+    shape: tuple[int, ...],
+) -> frozenset[int]:
+    """The atoms of a cell: every combination that agrees with its fixed values."""
+    axes = [
+        np.arange(len(d.values)) if key[i] == TOTAL else np.array([positions[i][key[i]]])
+        for i, d in enumerate(dimensions)
+    ]
+    grid = np.meshgrid(*axes, indexing="ij")
+    return frozenset(np.ravel_multi_index(tuple(grid), shape).ravel().tolist())
 
 
 def _with(key: CellKey, index: int, value: str) -> CellKey:

@@ -137,119 +137,160 @@ class _Found(NamedTuple):
     what: str
     atoms: frozenset[int]
     near: Sequence[CellKey]  # the cells around it: where the next-smallest sibling is sought
+    key: CellKey | None = None  # the cell it is, if it is one
 
 
 class _Audit:
     """One round: what the shown cells give away, and the cell to hide for each leak."""
 
-    def __init__(self, table: Table, hidden: set[CellKey], rule: SuppressionRule) -> None:
-        self.table, self.hidden, self.rule = table, hidden, rule
+    def __init__(
+        self,
+        table: Table,
+        values: Mapping[CellKey, int],
+        hidden: set[CellKey],
+        rule: SuppressionRule,
+    ) -> None:
+        self.table, self.values, self.hidden, self.rule = table, values, hidden, rule
         self.width = len(table.atoms)
-        self.values = {key: table.value(key) for key in table.cells}
         self.shown = sorted(k for k, c in table.cells.items() if c.published and k not in hidden)
-        self.shown_rows = self._rows(self.shown)
+        self.shown_rows = self._rows([table.cells[k].atoms for k in self.shown])
         self.free = _null_space(self.shown_rows, self.width)
-        exempt = [k for k, c in table.cells.items() if c.exempt]
+        exempt = [c.atoms for c in table.cells.values() if c.exempt]
         self.operational = _null_space(self._rows(exempt), self.width)
-        self.parents: dict[CellKey, list[Relation]] = {}
+        self.by_atoms: dict[frozenset[int], CellKey] = {}
+        for key, cell in sorted(table.cells.items(), reverse=True):
+            self.by_atoms[cell.atoms] = key  # the first key wins for cells with the same atoms
+        self.shown_set = set(self.shown)
+        self.member_of: dict[CellKey, list[Relation]] = {}
         for relation in table.relations:
-            for part in relation.parts:
-                self.parents.setdefault(part, []).append(relation)
+            for member in (relation.total, *relation.parts):
+                self.member_of.setdefault(member, []).append(relation)
 
-    def _rows(self, keys: Sequence[CellKey]) -> npt.NDArray[np.float64]:
-        rows = np.zeros((len(keys), self.width))
-        for i, key in enumerate(keys):
-            rows[i, list(self.table.cells[key].atoms)] = 1.0
+    def _rows(self, groups: Sequence[frozenset[int]]) -> npt.NDArray[np.float64]:
+        rows = np.zeros((len(groups), self.width))
+        for i, atoms in enumerate(groups):
+            rows[i, list(atoms)] = 1.0
         return rows
 
-    def _vector(self, atoms: frozenset[int]) -> npt.NDArray[np.float64]:
-        vector = np.zeros(self.width)
-        vector[list(atoms)] = 1.0
-        return vector
+    def _fixed(self, groups: Sequence[frozenset[int]]) -> npt.NDArray[np.bool_]:
+        """For each group: do the shown cells fix its size (is it orthogonal to every way the
+        hidden atoms could vary)?"""
+        if not self.free.shape[1]:
+            return np.ones(len(groups), dtype=bool)
+        return np.asarray(np.abs(self._rows(groups) @ self.free).max(axis=1) <= _TOLERANCE)
 
-    def determined(self, atoms: frozenset[int]) -> bool:
-        """Whether the shown cells fix this group's size, and not as an operational figure."""
-        if not atoms:
-            return False
-        vector = self._vector(atoms)
-        if self.free.shape[1] and np.abs(vector @ self.free).max() > _TOLERANCE:
-            return False
-        return not (
-            self.operational.shape[1] == 0 or np.abs(vector @ self.operational).max() <= _TOLERANCE
-        )
+    def _determined(self, groups: Sequence[frozenset[int]]) -> list[bool]:
+        """Fixed by the shown cells, and not an operational figure (which the exempt cells
+        fix on their own)."""
+        fixed = self._fixed(groups)
+        operational = np.ones(len(groups), dtype=bool)
+        if self.operational.shape[1]:
+            rows = self._rows(groups)
+            operational = np.abs(rows @ self.operational).max(axis=1) <= _TOLERANCE
+        return [bool(f and not o and g) for f, o, g in zip(fixed, operational, groups, strict=True)]
 
     def _hideable(self, key: CellKey) -> bool:
         cell = self.table.cells[key]
         return cell.published and not cell.exempt and key not in self.hidden
 
     def _smallest(self, keys: Sequence[CellKey]) -> CellKey | None:
+        """The smallest hideable cell; on a tie the one listed first (siblings are listed
+        before their total, which is worth more to the reader)."""
         options = [k for k in dict.fromkeys(keys) if self._hideable(k)]
-        return min(options, key=lambda k: (self.values[k], k)) if options else None
+        return min(options, key=lambda k: self.values[k]) if options else None
 
     def _sources(self, atoms: frozenset[int]) -> list[CellKey]:
         """The shown cells a leaked group is computed from (a least-squares combination)."""
         if not self.shown:
             return []
-        weights, *_ = np.linalg.lstsq(self.shown_rows.T, self._vector(atoms), rcond=None)
+        target = self._rows([atoms])[0]
+        weights, *_ = np.linalg.lstsq(self.shown_rows.T, target, rcond=None)
         return [k for k, w in zip(self.shown, weights, strict=True) if abs(w) > _TOLERANCE]
 
-    def _siblings(self, key: CellKey) -> list[CellKey]:
+    def _direct(self, key: CellKey) -> list[CellKey]:
+        """The other members of each relation in which `key` is the only unshown member:
+        where one subtraction gives it away, and hiding one more member stops that."""
         out: list[CellKey] = []
-        for relation in self.parents.get(key, []):
-            out += [p for p in relation.parts if p != key] + [relation.total]
+        for relation in self.member_of.get(key, []):
+            others = [m for m in (*relation.parts, relation.total) if m != key]
+            if all(m in self.shown_set for m in others):
+                out += others
         return out
 
-    def _fix(self, atoms: frozenset[int], near: Sequence[CellKey]) -> CellKey | None:
-        return self._smallest(near) or self._smallest(self._sources(atoms))
+    def _candidates(self, leak: _Found) -> list[CellKey]:
+        """Where to look for the cell to hide: the leak's own neighbourhood (its siblings in
+        a relation it leaks through), else the shown cells it is computed from."""
+        if leak.near:
+            return list(leak.near)
+        key = leak.key or self.by_atoms.get(leak.atoms)
+        direct = [] if key is None else self._direct(key)
+        return direct or self._sources(leak.atoms)
 
     def leaks(self) -> list[tuple[CellKey, Leak]]:
         """(the cell to hide, what it stops leaking); empty when nothing leaks."""
-        cells = self.table.cells
-        found = [
-            _Found(
-                self.values[k], f"hidden cell {k} recoverable", cells[k].atoms, self._siblings(k)
-            )
+        cells, small = self.table.cells, self.rule.small
+        suspects = [
+            _Found(self.values[k], f"hidden cell {k} recoverable", cells[k].atoms, (), k)
             for k in sorted(self.hidden)
-            if cells[k].published and self.determined(cells[k].atoms)
+            if cells[k].published
         ]
-        found += [
-            _Found(self.values[k], f"unpublished group {k}", c.atoms, self._siblings(k))
+        suspects += [
+            _Found(self.values[k], f"unpublished group {k}", c.atoms, (), k)
             for k, c in sorted(cells.items())
-            if not c.published and self.rule.small(self.values[k]) and self.determined(c.atoms)
+            if not c.published and small(self.values[k])
         ]
-        found += self._unshown_parts()
-        found += self._nested_differences()
-        found += [
+        suspects += self._unshown_parts()
+        suspects += self._nested_differences()
+        suspects += [
             _Found(people, f"atom {atom}", frozenset({atom}), ())
             for atom, people in enumerate(self.table.atoms)
-            if self.rule.small(people) and self.determined(frozenset({atom}))
+            if small(people)
         ]
+        if not suspects:
+            return []
+        determined = self._determined([s.atoms for s in suspects])
+        found = [s for s, leaked in zip(suspects, determined, strict=True) if leaked]
         fixes: dict[CellKey, Leak] = {}
-        # Smallest leak first; for one size, in the order found (cells before atoms).
+        # Smallest leak first. A leak next to a cell hidden this round waits for the next
+        # round: that cell may have stopped it already (hiding less than one per leak).
         for leak in sorted(found, key=lambda f: f.people):
-            fix = self._fix(leak.atoms, leak.near)
-            if fix is not None and fix not in fixes:
+            candidates = self._candidates(leak)
+            if fixes.keys() & set(candidates):
+                continue
+            fix = self._smallest(candidates) or self._smallest(self._sources(leak.atoms))
+            if fix is not None:
                 fixes[fix] = Leak(leak.what, leak.people)
         return sorted(fixes.items())
 
     def _unshown_parts(self) -> list[_Found]:
-        """Unions of a total's unshown parts with fewer than k people, if determined."""
+        """Unions of a total's unshown parts with fewer than k people."""
         found: list[_Found] = []
         cells = self.table.cells
-        for relation in self.table.relations:
+        relations = [
+            r
+            for r in self.table.relations
+            if sum(p not in self.shown_set for p in r.parts) >= 2  # one: checked on its own
+        ]
+        # A union of unshown parts is sized by subtraction when their total is known: shown,
+        # or itself fixed by other cells.
+        totals = sorted({r.total for r in relations} - self.shown_set)
+        known = self.shown_set | {
+            t
+            for t, fixed in zip(totals, self._fixed([cells[t].atoms for t in totals]), strict=True)
+            if fixed
+        }
+        for relation in relations:
+            if relation.total not in known:
+                continue
             unshown = sorted(
-                (p for p in relation.parts if not cells[p].published or p in self.hidden),
+                (p for p in relation.parts if p not in self.shown_set),
                 key=lambda p: self.values[p],
             )
-            if len(unshown) < 2:
-                continue  # one unshown part is the cell itself, checked on its own
-            near = [*relation.parts, relation.total]
+            near = (*relation.parts, relation.total)
             for subset in _small_unions(unshown, self.values, self.rule, _MAX_SUBSETS):
-                if len(subset) < 2:
-                    continue
-                atoms = frozenset().union(*(cells[p].atoms for p in subset))
                 people = sum(self.values[p] for p in subset)
-                if self.rule.small(people) and self.determined(atoms):
+                if len(subset) >= 2 and self.rule.small(people):
+                    atoms = frozenset().union(*(cells[p].atoms for p in subset))
                     found.append(_Found(people, f"{relation.total} - its shown parts", atoms, near))
         return found
 
@@ -273,8 +314,8 @@ class _Audit:
                     if masks[outer] == masks[inner] or masks[inner] & ~masks[outer]:
                         continue
                     people = self.values[outer] - self.values[inner]
-                    atoms = cells[outer].atoms - cells[inner].atoms
-                    if self.rule.small(people) and self.determined(atoms):
+                    if self.rule.small(people):
+                        atoms = cells[outer].atoms - cells[inner].atoms
                         found.append(_Found(people, f"{outer} - {inner}", atoms, (inner, outer)))
         return found
 
@@ -309,9 +350,10 @@ def suppress(table: Table, rule: SuppressionRule | None = None) -> Suppression:
         if cell.published and not cell.exempt and rule.small(table.value(key))
     }
     hidden = set(primary)
+    values = {key: table.value(key) for key in table.cells}
     reasons: list[tuple[CellKey, Leak]] = []
     while True:
-        leaks = _Audit(table, hidden, rule).leaks()
+        leaks = _Audit(table, values, hidden, rule).leaks()
         if not leaks:
             break
         hidden.update(key for key, _ in leaks)
