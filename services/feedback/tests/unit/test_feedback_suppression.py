@@ -77,14 +77,23 @@ def assert_nothing_leaks(result: Suppression, k: int = K) -> None:
     table, cells = result.table, result.table.cells
     shown, exempt = attacker(result)
 
+    def small(people: int, atoms: frozenset[int]) -> bool:
+        # Nobody in a "did not state" group is no one's secret.
+        return people < k and not (people == 0 and atoms <= table.zero_safe)
+
     def leaks(atoms: frozenset[int]) -> bool:
         """A group the reader can size, that is small, and not an operational figure."""
         people = size(result, atoms)
-        return bool(atoms) and people < k and shown.contains(atoms) and not exempt.contains(atoms)
+        return (
+            bool(atoms)
+            and small(people, atoms)
+            and shown.contains(atoms)
+            and not exempt.contains(atoms)
+        )
 
     # Primary: every published cell about fewer than k people is hidden.
     for key, cell in cells.items():
-        if cell.published and not cell.exempt and table.value(key) < k:
+        if cell.published and not cell.exempt and small(table.value(key), cell.atoms):
             assert not result.shown(key), f"{key} shows {table.value(key)} people"
     # No hidden cell is recoverable by any linear combination of shown ones.
     for key in result.hidden:
@@ -189,6 +198,23 @@ def test_feedback_a_group_of_four_never_shows_alone_or_by_difference() -> None:
     assert 4 not in shown_values
 
 
+def test_feedback_nobody_in_did_not_state_is_no_ones_secret() -> None:
+    dims = [
+        Dimension("role", ("MENTEE",)),
+        Dimension("underrepresented", ("yes", "no", "unknown"), zero_safe=frozenset({"unknown"})),
+    ]
+    counts = {("MENTEE", "yes"): 7, ("MENTEE", "no"): 30, ("MENTEE", "unknown"): 0}
+    result = suppress(breakdown(counts, dims, exempt=[("MENTEE", TOTAL), (TOTAL, TOTAL)]))
+    assert result.rate(("MENTEE", "yes"), ("MENTEE", "no")) == pytest.approx(7 / 37)
+    assert result.value(("MENTEE", "unknown")) == 0
+    assert_nothing_leaks(result)
+    # Two who did not state are a small group: now the shares would give them away.
+    counts[("MENTEE", "unknown")] = 2
+    result = suppress(breakdown(counts, dims, exempt=[("MENTEE", TOTAL), (TOTAL, TOTAL)]))
+    assert result.rate(("MENTEE", "yes"), ("MENTEE", "no")) is None
+    assert_nothing_leaks(result)
+
+
 def test_feedback_operational_figures_are_shown_as_they_are() -> None:
     result = one_dimension({"Legal": 3, "Sales": 1}, exempt=[(TOTAL,)])
     assert result.value((TOTAL,)) == 4  # the program-wide figure, though small
@@ -219,7 +245,10 @@ def tables(draw: st.DrawFn) -> tuple[Table, SuppressionRule]:
     shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
     dims = [
         Dimension(
-            f"d{i}", tuple(f"v{j}" for j in range(n)), running_totals=i == 0 and draw(st.booleans())
+            f"d{i}",
+            tuple(f"v{j}" for j in range(n)),
+            running_totals=i == 0 and draw(st.booleans()),
+            zero_safe=frozenset({f"v{n - 1}"}) if n > 1 and draw(st.booleans()) else frozenset(),
         )
         for i, n in enumerate(shape)
     ]

@@ -29,6 +29,7 @@ class Dimension:
     name: str
     values: tuple[str, ...]  # in display order; periods in time order
     running_totals: bool = False  # also publish "through this period" cells
+    zero_safe: frozenset[str] = frozenset()  # values where 0 people is no one's secret
 
     def __post_init__(self) -> None:
         if not self.values:
@@ -37,6 +38,8 @@ class Dimension:
             raise ValueError(f"dimension {self.name!r} lists a value twice")
         if any(v == TOTAL or v.startswith(THROUGH) for v in self.values):
             raise ValueError(f"dimension {self.name!r} uses a reserved value")
+        if not self.zero_safe <= set(self.values):
+            raise ValueError(f"dimension {self.name!r}: zero-safe values must be its values")
 
 
 def breakdown(
@@ -87,7 +90,12 @@ def breakdown(
     unknown = exempt_keys - cells.keys()
     if unknown:
         raise ValueError(f"exempt cells {sorted(unknown)} are not in the table")
-    return Table(atoms, cells, tuple(relations))
+    safe = frozenset(
+        i
+        for i, combo in enumerate(product(*(d.values for d in dimensions)))
+        if any(v in d.zero_safe for v, d in zip(combo, dimensions, strict=True))
+    )
+    return Table(atoms, cells, tuple(relations), safe)
 
 
 def _members(

@@ -56,6 +56,9 @@ class Table:
     atoms: tuple[int, ...]  # people in each finest group
     cells: Mapping[CellKey, Cell]
     relations: tuple[Relation, ...] = ()
+    # Atoms where nobody says nothing about anyone (e.g. "did not state"): a group made of
+    # them alone may show 0.
+    zero_safe: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
         if any(n < 0 for n in self.atoms):
@@ -72,6 +75,12 @@ class Table:
 
     def value(self, key: CellKey) -> int:
         return sum(self.atoms[a] for a in self.cells[key].atoms)
+
+    def small(self, rule: SuppressionRule, people: int, atoms: frozenset[int]) -> bool:
+        """Whether a group of `people` made of `atoms` is too small to show."""
+        if people == 0 and atoms and atoms <= self.zero_safe:
+            return False
+        return rule.small(people)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +237,11 @@ class _Audit:
 
     def leaks(self) -> list[tuple[CellKey, Leak]]:
         """(the cell to hide, what it stops leaking); empty when nothing leaks."""
-        cells, small = self.table.cells, self.rule.small
+        cells, rule = self.table.cells, self.rule
+
+        def small(people: int, atoms: frozenset[int]) -> bool:
+            return self.table.small(rule, people, atoms)
+
         suspects = [
             _Found(self.values[k], f"hidden cell {k} recoverable", cells[k].atoms, (), k)
             for k in sorted(self.hidden)
@@ -237,14 +250,14 @@ class _Audit:
         suspects += [
             _Found(self.values[k], f"unpublished group {k}", c.atoms, (), k)
             for k, c in sorted(cells.items())
-            if not c.published and small(self.values[k])
+            if not c.published and small(self.values[k], c.atoms)
         ]
         suspects += self._unshown_parts()
         suspects += self._nested_differences()
         suspects += [
             _Found(people, f"atom {atom}", frozenset({atom}), ())
             for atom, people in enumerate(self.table.atoms)
-            if small(people)
+            if small(people, frozenset({atom}))
         ]
         if not suspects:
             return []
@@ -289,8 +302,8 @@ class _Audit:
             near = (*relation.parts, relation.total)
             for subset in _small_unions(unshown, self.values, self.rule, _MAX_SUBSETS):
                 people = sum(self.values[p] for p in subset)
-                if len(subset) >= 2 and self.rule.small(people):
-                    atoms = frozenset().union(*(cells[p].atoms for p in subset))
+                atoms = frozenset().union(*(cells[p].atoms for p in subset))
+                if len(subset) >= 2 and self.table.small(self.rule, people, atoms):
                     found.append(_Found(people, f"{relation.total} - its shown parts", atoms, near))
         return found
 
@@ -314,8 +327,8 @@ class _Audit:
                     if masks[outer] == masks[inner] or masks[inner] & ~masks[outer]:
                         continue
                     people = self.values[outer] - self.values[inner]
-                    if self.rule.small(people):
-                        atoms = cells[outer].atoms - cells[inner].atoms
+                    atoms = cells[outer].atoms - cells[inner].atoms
+                    if self.table.small(self.rule, people, atoms):
                         found.append(_Found(people, f"{outer} - {inner}", atoms, (inner, outer)))
         return found
 
@@ -347,7 +360,7 @@ def suppress(table: Table, rule: SuppressionRule | None = None) -> Suppression:
     primary = {
         key
         for key, cell in table.cells.items()
-        if cell.published and not cell.exempt and rule.small(table.value(key))
+        if cell.published and not cell.exempt and table.small(rule, table.value(key), cell.atoms)
     }
     hidden = set(primary)
     values = {key: table.value(key) for key in table.cells}
