@@ -202,11 +202,18 @@ class _Audit:
         cell = self.table.cells[key]
         return cell.published and not cell.exempt and key not in self.hidden
 
-    def _smallest(self, keys: Sequence[CellKey]) -> CellKey | None:
-        """The smallest hideable cell; on a tie the one listed first (siblings are listed
-        before their total, which is worth more to the reader)."""
-        options = [k for k in dict.fromkeys(keys) if self._hideable(k)]
-        return min(options, key=lambda k: self.values[k]) if options else None
+    def _smallest(self, keys: Sequence[CellKey], leaked: int) -> CellKey | None:
+        """The smallest hideable cell that, with the `leaked` people, makes a group of k or
+        more (a smaller one would only leak a small sum next round), else the largest; on a
+        tie the one listed first (siblings are listed before their total, which is worth
+        more to the reader)."""
+        options = sorted(
+            (k for k in dict.fromkeys(keys) if self._hideable(k)), key=lambda k: self.values[k]
+        )
+        enough = [k for k in options if leaked + self.values[k] >= self.rule.k]
+        if enough:
+            return enough[0]
+        return max(options, key=lambda k: self.values[k]) if options else None
 
     def _sources(self, atoms: frozenset[int]) -> list[CellKey]:
         """The shown cells a leaked group is computed from (a least-squares combination)."""
@@ -270,7 +277,9 @@ class _Audit:
             candidates = self._candidates(leak)
             if fixes.keys() & set(candidates):
                 continue
-            fix = self._smallest(candidates) or self._smallest(self._sources(leak.atoms))
+            fix = self._smallest(candidates, leak.people) or self._smallest(
+                self._sources(leak.atoms), leak.people
+            )
             if fix is not None:
                 fixes[fix] = Leak(leak.what, leak.people)
         return sorted(fixes.items())
