@@ -12,6 +12,7 @@ comparison; Newcombe's hybrid score interval for the difference.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -105,8 +106,11 @@ def compare(
         else:
             cell.control += n
             cell.control_events += n * event
-    matched = [c for c in cells.values() if c.treated and c.control]
-    dropped = [c for c in cells.values() if c.treated and not c.control]
+    # In stratum order, and summed exactly: the same counts give the same figures whatever
+    # order they were kept in.
+    ordered = [cells[s] for s in sorted(cells)]
+    matched = [c for c in ordered if c.treated and c.control]
+    dropped = [c for c in ordered if c.treated and not c.control]
     treated = sum(c.treated for c in matched)
     treated_events = sum(c.treated_events for c in matched)
     control = sum(c.control for c in matched)
@@ -118,9 +122,11 @@ def compare(
         p1 = treated_events / treated
         i1 = wilson(treated_events, treated)
         participants = GroupRate(treated, treated_events, p1, i1, float(treated))
-        p2 = sum(c.treated / treated * c.control_events / c.control for c in matched)
+        p2 = math.fsum(c.treated / treated * c.control_events / c.control for c in matched)
         weights = [(c.control, c.treated / treated / (c.control / control)) for c in matched]
-        n_eff = kish_effective_n(sum(n * w for n, w in weights), sum(n * w * w for n, w in weights))
+        n_eff = kish_effective_n(
+            math.fsum(n * w for n, w in weights), math.fsum(n * w * w for n, w in weights)
+        )
         p2 = min(1.0, max(0.0, p2))  # float dust
         i2 = weighted_wilson(p2, n_eff)
         comparison = GroupRate(control, control_events, p2, i2, n_eff)

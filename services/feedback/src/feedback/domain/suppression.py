@@ -32,7 +32,7 @@ import numpy.typing as npt
 
 CellKey = tuple[str, ...]
 _TOLERANCE = 1e-7
-_MAX_SUBSETS = 4096  # unions of a total's unshown parts tried per relation
+_CHUNK = 2048  # groups checked at once (bounds the memory of one check)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +165,8 @@ class _Audit:
         self.shown_rows = self._rows([table.cells[k].atoms for k in self.shown])
         self.free = _null_space(self.shown_rows, self.width)
         exempt = [c.atoms for c in table.cells.values() if c.exempt]
-        self.operational = _null_space(self._rows(exempt), self.width)
+        # What the exempt cells leave free; None when there are none (nothing operational).
+        self.operational = _null_space(self._rows(exempt), self.width) if exempt else None
         self.by_atoms: dict[frozenset[int], CellKey] = {}
         for key, cell in sorted(table.cells.items(), reverse=True):
             self.by_atoms[cell.atoms] = key  # the first key wins for cells with the same atoms
@@ -181,21 +182,39 @@ class _Audit:
             rows[i, list(atoms)] = 1.0
         return rows
 
+    @staticmethod
+    def _within(
+        basis: npt.NDArray[np.float64], groups: Sequence[frozenset[int]]
+    ) -> npt.NDArray[np.bool_]:
+        """For each group: is it orthogonal to every vector of `basis` (width x d)? Summed
+        atom by atom (groups are small sets of atoms), a chunk of groups at a time."""
+        out = np.ones(len(groups), dtype=bool)
+        if basis.shape[1] == 0:
+            return out
+        for start in range(0, len(groups), _CHUNK):
+            chunk = groups[start : start + _CHUNK]
+            sizes = np.array([len(g) for g in chunk])
+            nonempty = sizes > 0
+            flat = np.fromiter((a for g in chunk for a in g), dtype=np.intp, count=int(sizes.sum()))
+            sums = np.zeros((len(chunk), basis.shape[1]))
+            if flat.size:
+                offsets = np.concatenate(([0], np.cumsum(sizes[nonempty])[:-1]))
+                sums[nonempty] = np.add.reduceat(basis[flat], offsets, axis=0)
+            out[start : start + len(chunk)] = np.abs(sums).max(axis=1) <= _TOLERANCE
+        return out
+
     def _fixed(self, groups: Sequence[frozenset[int]]) -> npt.NDArray[np.bool_]:
-        """For each group: do the shown cells fix its size (is it orthogonal to every way the
-        hidden atoms could vary)?"""
-        if not self.free.shape[1]:
-            return np.ones(len(groups), dtype=bool)
-        return np.asarray(np.abs(self._rows(groups) @ self.free).max(axis=1) <= _TOLERANCE)
+        """For each group: do the shown cells fix its size?"""
+        return self._within(self.free, groups)
 
     def _determined(self, groups: Sequence[frozenset[int]]) -> list[bool]:
         """Fixed by the shown cells, and not an operational figure (which the exempt cells
         fix on their own)."""
         fixed = self._fixed(groups)
-        operational = np.ones(len(groups), dtype=bool)
-        if self.operational.shape[1]:
-            rows = self._rows(groups)
-            operational = np.abs(rows @ self.operational).max(axis=1) <= _TOLERANCE
+        if self.operational is None:
+            operational = np.zeros(len(groups), dtype=bool)
+        else:
+            operational = self._within(self.operational, groups)
         return [bool(f and not o and g) for f, o, g in zip(fixed, operational, groups, strict=True)]
 
     def _hideable(self, key: CellKey) -> bool:
@@ -285,36 +304,35 @@ class _Audit:
         return sorted(fixes.items())
 
     def _unshown_parts(self) -> list[_Found]:
-        """Unions of a total's unshown parts with fewer than k people."""
-        found: list[_Found] = []
+        """What is left of a known total once its shown parts are taken away (the union of
+        its unshown parts), when that is a small group. (A part of that remainder is only
+        known if the rest of it is, and then the cells themselves are caught.)"""
         cells = self.table.cells
-        relations = [
-            r
-            for r in self.table.relations
-            if sum(p not in self.shown_set for p in r.parts) >= 2  # one: checked on its own
-        ]
-        # A union of unshown parts is sized by subtraction when their total is known: shown,
-        # or itself fixed by other cells.
-        totals = sorted({r.total for r in relations} - self.shown_set)
-        known = self.shown_set | {
-            t
-            for t, fixed in zip(totals, self._fixed([cells[t].atoms for t in totals]), strict=True)
-            if fixed
-        }
-        for relation in relations:
-            if relation.total not in known:
+        small: list[tuple[Relation, int, frozenset[int]]] = []
+        for relation in self.table.relations:
+            unshown = [p for p in relation.parts if p not in self.shown_set]
+            if len(unshown) < 2:
+                continue  # none, or one part: that cell is checked on its own
+            people = sum(self.values[p] for p in unshown)
+            if people >= self.rule.k:
                 continue
-            unshown = sorted(
-                (p for p in relation.parts if p not in self.shown_set),
-                key=lambda p: self.values[p],
+            atoms = frozenset().union(*(cells[p].atoms for p in unshown))
+            if self.table.small(self.rule, people, atoms):
+                small.append((relation, people, atoms))
+        # The total is known when shown, or fixed by other cells.
+        totals = sorted({r.total for r, _, _ in small} - self.shown_set)
+        fixed = self._fixed([cells[t].atoms for t in totals])
+        known = self.shown_set | {t for t, f in zip(totals, fixed, strict=True) if f}
+        return [
+            _Found(
+                people,
+                f"{relation.total} - its shown parts",
+                atoms,
+                (*relation.parts, relation.total),
             )
-            near = (*relation.parts, relation.total)
-            for subset in _small_unions(unshown, self.values, self.rule, _MAX_SUBSETS):
-                people = sum(self.values[p] for p in subset)
-                atoms = frozenset().union(*(cells[p].atoms for p in subset))
-                if len(subset) >= 2 and self.table.small(self.rule, people, atoms):
-                    found.append(_Found(people, f"{relation.total} - its shown parts", atoms, near))
-        return found
+            for relation, people, atoms in small
+            if relation.total in known
+        ]
 
     def _nested_differences(self) -> list[_Found]:
         """Two shown cells, one inside the other, whose difference is a small group."""
@@ -340,27 +358,6 @@ class _Audit:
                     if self.table.small(self.rule, people, atoms):
                         found.append(_Found(people, f"{outer} - {inner}", atoms, (inner, outer)))
         return found
-
-
-def _small_unions(
-    parts: Sequence[CellKey], values: Mapping[CellKey, int], rule: SuppressionRule, limit: int
-) -> list[tuple[CellKey, ...]]:
-    """Subsets of `parts` (sorted by size) whose people add up to a small group."""
-    out: list[tuple[CellKey, ...]] = []
-
-    def grow(start: int, chosen: tuple[CellKey, ...], people: int) -> None:
-        for i in range(start, len(parts)):
-            if len(out) >= limit:
-                return
-            total = people + values[parts[i]]
-            if total >= rule.k:
-                return  # sorted: every later part is at least as large
-            subset = (*chosen, parts[i])
-            out.append(subset)
-            grow(i + 1, subset, total)
-
-    grow(0, (), 0)
-    return out
 
 
 def suppress(table: Table, rule: SuppressionRule | None = None) -> Suppression:
