@@ -16,8 +16,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations, product
 
-import numpy as np
-
 from feedback.domain.suppression import Cell, CellKey, Relation, Table
 
 TOTAL = "*"
@@ -104,13 +102,16 @@ def _members(
     positions: Sequence[Mapping[str, int]],
     shape: tuple[int, ...],
 ) -> frozenset[int]:
-    """The atoms of a cell: every combination that agrees with its fixed values."""
-    axes = [
-        np.arange(len(d.values)) if key[i] == TOTAL else np.array([positions[i][key[i]]])
-        for i, d in enumerate(dimensions)
+    """The atoms of a cell: every combination that agrees with its fixed values (row-major
+    atom numbers: the sum of each dimension's position times its stride)."""
+    strides = [1] * len(shape)
+    for i in range(len(shape) - 2, -1, -1):
+        strides[i] = strides[i + 1] * shape[i + 1]
+    offsets = [
+        [p * strides[i] for p in (range(shape[i]) if key[i] == TOTAL else (positions[i][key[i]],))]
+        for i in range(len(dimensions))
     ]
-    grid = np.meshgrid(*axes, indexing="ij")
-    return frozenset(np.ravel_multi_index(tuple(grid), shape).ravel().tolist())
+    return frozenset(sum(parts) for parts in product(*offsets))
 
 
 def _with(key: CellKey, index: int, value: str) -> CellKey:

@@ -65,7 +65,9 @@ def weighted_wilson(rate: float, effective_n: float, z: float = Z95) -> Interval
     """Wilson's interval for a weighted proportion, on its effective sample size."""
     if not 0 <= rate <= 1:
         raise ValueError(f"a rate must lie in [0, 1], not {rate}")
-    return wilson(rate * effective_n, effective_n, z)
+    interval = wilson(min(effective_n, rate * effective_n), effective_n, z)
+    # rate * n / n can differ from rate in its last bit; the interval holds the rate itself.
+    return Interval(min(interval.low, rate), max(interval.high, rate))
 
 
 def newcombe_difference(p1: float, interval1: Interval, p2: float, interval2: Interval) -> Interval:

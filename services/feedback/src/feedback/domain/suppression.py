@@ -6,19 +6,26 @@ every relation between figures (a total and its parts, one period and the next, 
 and a narrower one) is visible as set arithmetic on atoms.
 
 Rules, with `k` (default 5):
-1. primary: a cell about fewer than k people is hidden (0 counts as fewer by default: "0 of 6
-   under-represented" tells something about all six). A rate is shown only when both its
-   count and its complement are cells that are shown, so both reach k.
+1. primary: a cell about fewer than k people is hidden. 0 counts as fewer ("0 of 6 promoted"
+   tells something about all six), except for groups marked zero-safe ("did not state"). A
+   rate is shown only when both its count and its complement are shown cells, so both reach k.
 2. complementary: hide more cells until
    (a) no hidden cell is determined by the shown ones (exact: its atoms are not a linear
        combination of shown cells; this covers every chain of subtractions);
-   (b) no group of fewer than k people is determined either: no atom or cell (published or
-       not), no union of a total's unshown parts ("total - the shown siblings"), no
-       difference of two nested shown cells ("period - period", "filter - filter").
-   The cell hidden for a breach is the smallest shown sibling of what leaked, else the
-   smallest shown cell the leak is computed from. Repeat until nothing leaks.
+   (b) no group of fewer than k people is determined either: no atom, no cell (published or
+       not), no remainder of a known total once its shown parts are taken away ("total - the
+       shown siblings"), no difference of two nested shown cells ("period - period",
+       "filter - filter").
+   The cell hidden for a leak is the smallest sibling that makes the hidden group reach k
+   (else the largest) where it leaks by one subtraction, else among the shown cells it is
+   computed from. Leaks next to a cell hidden in the same round wait for the next round.
+   Repeat until nothing leaks.
 3. exempt cells (program-wide operational figures) are always shown, and a group they
    determine on their own is not a leak: it is an operational figure itself.
+
+Not claimed: bounds from non-negativity (two hidden cells known to add up to 12 are each at
+most 12), and unions of several cells that are neither a cell, a remainder nor a difference
+of nested cells. Suppression is greedy, not minimal (the minimal pattern is NP-hard).
 """
 
 from __future__ import annotations
@@ -149,38 +156,48 @@ class _Found(NamedTuple):
     key: CellKey | None = None  # the cell it is, if it is one
 
 
-class _Audit:
-    """One round: what the shown cells give away, and the cell to hide for each leak."""
+class _Layout:
+    """What does not change from round to round: sizes, lookups, the operational space."""
 
-    def __init__(
-        self,
-        table: Table,
-        values: Mapping[CellKey, int],
-        hidden: set[CellKey],
-        rule: SuppressionRule,
-    ) -> None:
-        self.table, self.values, self.hidden, self.rule = table, values, hidden, rule
+    def __init__(self, table: Table) -> None:
         self.width = len(table.atoms)
-        self.shown = sorted(k for k, c in table.cells.items() if c.published and k not in hidden)
-        self.shown_rows = self._rows([table.cells[k].atoms for k in self.shown])
-        self.free = _null_space(self.shown_rows, self.width)
-        exempt = [c.atoms for c in table.cells.values() if c.exempt]
-        # What the exempt cells leave free; None when there are none (nothing operational).
-        self.operational = _null_space(self._rows(exempt), self.width) if exempt else None
+        self.values = {key: table.value(key) for key in table.cells}
         self.by_atoms: dict[frozenset[int], CellKey] = {}
         for key, cell in sorted(table.cells.items(), reverse=True):
             self.by_atoms[cell.atoms] = key  # the first key wins for cells with the same atoms
-        self.shown_set = set(self.shown)
         self.member_of: dict[CellKey, list[Relation]] = {}
         for relation in table.relations:
             for member in (relation.total, *relation.parts):
                 self.member_of.setdefault(member, []).append(relation)
+        exempt = [c.atoms for c in table.cells.values() if c.exempt]
+        # What the exempt cells leave free; None when there are none (nothing operational).
+        self.operational = _null_space(_rows(exempt, self.width), self.width) if exempt else None
+
+
+def _rows(groups: Sequence[frozenset[int]], width: int) -> npt.NDArray[np.float64]:
+    rows = np.zeros((len(groups), width))
+    for i, atoms in enumerate(groups):
+        rows[i, list(atoms)] = 1.0
+    return rows
+
+
+class _Audit:
+    """One round: what the shown cells give away, and the cell to hide for each leak."""
+
+    def __init__(
+        self, table: Table, layout: _Layout, hidden: set[CellKey], rule: SuppressionRule
+    ) -> None:
+        self.table, self.hidden, self.rule = table, hidden, rule
+        self.values, self.width = layout.values, layout.width
+        self.by_atoms, self.member_of = layout.by_atoms, layout.member_of
+        self.operational = layout.operational
+        self.shown = sorted(k for k, c in table.cells.items() if c.published and k not in hidden)
+        self.shown_set = set(self.shown)
+        self.shown_rows = self._rows([table.cells[k].atoms for k in self.shown])
+        self.free = _null_space(self.shown_rows, self.width)
 
     def _rows(self, groups: Sequence[frozenset[int]]) -> npt.NDArray[np.float64]:
-        rows = np.zeros((len(groups), self.width))
-        for i, atoms in enumerate(groups):
-            rows[i, list(atoms)] = 1.0
-        return rows
+        return _rows(groups, self.width)
 
     @staticmethod
     def _within(
@@ -369,10 +386,10 @@ def suppress(table: Table, rule: SuppressionRule | None = None) -> Suppression:
         if cell.published and not cell.exempt and table.small(rule, table.value(key), cell.atoms)
     }
     hidden = set(primary)
-    values = {key: table.value(key) for key in table.cells}
+    layout = _Layout(table)
     reasons: list[tuple[CellKey, Leak]] = []
     while True:
-        leaks = _Audit(table, values, hidden, rule).leaks()
+        leaks = _Audit(table, layout, hidden, rule).leaks()
         if not leaks:
             break
         hidden.update(key for key, _ in leaks)
