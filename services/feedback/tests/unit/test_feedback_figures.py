@@ -31,6 +31,7 @@ from feedback.domain.figures import (
 from feedback.domain.periods import ALL, Bucket, Grain, month_of, periods_between, week_of
 from feedback.domain.recompute import latest, recompute
 from feedback.domain.request_schedule import RequestKind, RequestStatus
+from feedback.domain.timeline import timeline
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -273,3 +274,35 @@ def test_feedback_periods_are_utc_iso_weeks_and_months() -> None:
     )
     assert [b.key for b in months] == ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05"]
     assert weeks[0].starts_on() is not None and weeks[0].starts_on().isoformat() == "2024-12-16"
+
+
+@settings(max_examples=60, deadline=None)
+@given(deliveries(), st.sampled_from([Grain.WEEK, Grain.MONTH]))
+def test_feedback_the_timeline_adds_up_to_the_program(delivered: list[Fact], grain: Grain) -> None:
+    figures = consume(delivered)
+    periods = timeline(figures, grain, START, START + timedelta(days=200))
+    total = figures.total
+    assert sum(p.sessions_completed for p in periods) == total.sessions_completed
+    assert sum(p.responses for p in periods) == total.responses
+    assert sum(p.requests for p in periods) == total.requests
+    # States at the last period's end are the program's now.
+    last = periods[-1]
+    assert (last.enrolled_mentees, last.enrolled_mentors, last.active_matches) == (
+        total.enrolled_mentees,
+        total.enrolled_mentors,
+        total.active_matches,
+    )
+    keys = [p.period for p in periods]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    newest = latest(delivered)
+    for p in periods:  # each period's mean rating from its own answers
+        mine = [
+            f.rating
+            for f in newest
+            if isinstance(f, ResponseFact)
+            and f.rating is not None
+            and (week_of(f.submitted_at) if grain is Grain.WEEK else month_of(f.submitted_at)).key
+            == p.period
+        ]
+        assert p.rating_responses == len(mine)
+        assert p.average_rating == (pytest.approx(sum(mine) / len(mine)) if mine else None)

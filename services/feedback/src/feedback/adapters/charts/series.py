@@ -17,10 +17,11 @@ from enum import StrEnum
 from typing import Any
 
 from feedback.domain.comparison import OutcomeMetric
-from feedback.domain.figures import ZERO, ProgramFigures, Tally
+from feedback.domain.figures import ProgramFigures
 from feedback.domain.insights import ProgramInsights
 from feedback.domain.intervals import Interval
-from feedback.domain.periods import Grain, periods_between
+from feedback.domain.periods import Grain
+from feedback.domain.timeline import timeline
 
 
 class ChartKind(StrEnum):
@@ -93,23 +94,8 @@ class Chart:
         }
 
 
-def _periods(
-    figures: ProgramFigures, grain: Grain, start: datetime, end: datetime
-) -> list[tuple[str, Tally]]:
-    if grain is Grain.ALL:
-        raise ValueError("a series over time is by WEEK or MONTH")
-    kept = dict(figures.series(grain))
-    return [(b.key, kept.get(b, ZERO)) for b in periods_between(start, end, grain)]
-
-
 def adoption(figures: ProgramFigures, grain: Grain, start: datetime, end: datetime) -> Chart:
-    running = ZERO
-    mentees, mentors, active = [], [], []
-    for label, tally in _periods(figures, grain, start, end):
-        running = running.plus(tally)
-        mentees.append(Point(label, running.enrolled_mentees, None))
-        mentors.append(Point(label, running.enrolled_mentors, None))
-        active.append(Point(label, running.active_matches, None))
+    periods = timeline(figures, grain, start, end)
     return Chart(
         name="adoption",
         title="Adoption over time",
@@ -117,18 +103,23 @@ def adoption(figures: ProgramFigures, grain: Grain, start: datetime, end: dateti
         x_label=f"{grain.value.lower()} (UTC)",
         y_label="people / matches",
         series=(
-            Series("Mentees enrolled", tuple(mentees)),
-            Series("Mentors enrolled", tuple(mentors)),
-            Series("Active matches", tuple(active)),
+            Series(
+                "Mentees enrolled",
+                tuple(Point(p.period, p.enrolled_mentees, None) for p in periods),
+            ),
+            Series(
+                "Mentors enrolled",
+                tuple(Point(p.period, p.enrolled_mentors, None) for p in periods),
+            ),
+            Series(
+                "Active matches", tuple(Point(p.period, p.active_matches, None) for p in periods)
+            ),
         ),
     )
 
 
 def satisfaction(figures: ProgramFigures, grain: Grain, start: datetime, end: datetime) -> Chart:
-    ratings, scores = [], []
-    for label, tally in _periods(figures, grain, start, end):
-        ratings.append(Point(label, tally.rating.mean, tally.rating_count, tally.rating.interval()))
-        scores.append(Point(label, tally.nps.score, tally.nps.responses, tally.nps.interval()))
+    periods = timeline(figures, grain, start, end)
     return Chart(
         name="satisfaction",
         title="Rating and NPS over time",
@@ -137,8 +128,18 @@ def satisfaction(figures: ProgramFigures, grain: Grain, start: datetime, end: da
         y_label="average rating (1-5)",
         y2_label="NPS (-100 to 100)",
         series=(
-            Series("Average rating", tuple(ratings)),
-            Series("NPS", tuple(scores), Axis.RIGHT),
+            Series(
+                "Average rating",
+                tuple(
+                    Point(p.period, p.average_rating, p.rating_responses, p.rating_interval)
+                    for p in periods
+                ),
+            ),
+            Series(
+                "NPS",
+                tuple(Point(p.period, p.nps, p.nps_responses, p.nps_interval) for p in periods),
+                Axis.RIGHT,
+            ),
         ),
         note="95% intervals; each point's number of answers is its denominator",
     )
