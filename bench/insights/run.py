@@ -332,6 +332,9 @@ def main(argv: list[str]) -> int:
             "program_facts_per_s": round(len(facts) / fact_seconds),
             "hris_events_per_s": round(org_events / org_seconds),
             "pure_apply_facts_per_s": round(pure_rate),
+            # Per CPU second of the phase: what the code does when it has a core to itself.
+            "program_facts_per_cpu_s": round(len(facts) / phases["ingest program facts"]["cpu_s"]),
+            "hris_events_per_cpu_s": round(org_events / phases["ingest HRIS changes"]["cpu_s"]),
             "note": "pure Python, one process, no database I/O",
         },
         "protect_ms": {"median": round(1000 * statistics.median(protect_seconds), 1)},
@@ -402,7 +405,7 @@ def report(r: dict[str, Any]) -> None:
         (
             "apply program facts, one at a time",
             f"{r['ingest']['program_facts_per_s']:,}/s",
-            "target >= 5,000/s; no DB I/O",
+            f"target >= 5,000/s; no DB I/O; {r['ingest']['program_facts_per_cpu_s']:,}/CPU s",
         ),
         (
             "apply, pure (new state each fact)",
@@ -412,7 +415,7 @@ def report(r: dict[str, Any]) -> None:
         (
             "apply HRIS changes, one at a time",
             f"{r['ingest']['hris_events_per_s']:,}/s",
-            "no DB I/O",
+            f"no DB I/O; {r['ingest']['hris_events_per_cpu_s']:,}/CPU s",
         ),
         ("render a chart: SVG / PNG", f"{r['render_ms']['svg']} / {r['render_ms']['png']} ms", ""),
         ("answers equal", str(r["answers_equal"]), ""),

@@ -229,6 +229,13 @@ def test_feedback_bad_tables_are_refused() -> None:
         Table((1,), {("a",): Cell(("a",), frozenset({3}))})
     with pytest.raises(ValueError, match="relation"):
         Table((1,), {("a",): Cell(("a",), frozenset({0}))}, (Relation(("a",), (("b",),)),))
+    overlapping = {
+        ("t",): Cell(("t",), frozenset({0, 1})),
+        ("a",): Cell(("a",), frozenset({0})),
+        ("b",): Cell(("b",), frozenset({0, 1})),
+    }
+    with pytest.raises(ValueError, match="do not add up"):
+        Table((1, 2), overlapping, (Relation(("t",), (("a",), ("b",))),))
     with pytest.raises(ValueError, match="not a value"):
         breakdown({("Nowhere",): 3}, [Dimension("department", ("Sales",))])
     with pytest.raises(ValueError, match="not in the table"):

@@ -39,7 +39,6 @@ import numpy.typing as npt
 
 CellKey = tuple[str, ...]
 _TOLERANCE = 1e-7
-_CHUNK = 2048  # groups checked at once (bounds the memory of one check)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +78,10 @@ class Table:
             missing = [k for k in (relation.total, *relation.parts) if k not in self.cells]
             if missing:
                 raise ValueError(f"a relation names cells the table does not have: {missing}")
+            parts = [self.cells[p].atoms for p in relation.parts]
+            total = self.cells[relation.total].atoms
+            if sum(map(len, parts)) != len(total) or frozenset().union(*parts) != total:
+                raise ValueError(f"the parts of {relation.total} do not add up to it")
 
     def value(self, key: CellKey) -> int:
         return sum(self.atoms[a] for a in self.cells[key].atoms)
@@ -138,14 +141,19 @@ class Suppression:
         return a / (a + b)
 
 
-def _null_space(rows: npt.NDArray[np.float64], width: int) -> npt.NDArray[np.float64]:
-    """An orthonormal basis of the vectors orthogonal to every row (width x d)."""
+def _factor(
+    rows: npt.NDArray[np.float64], width: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """From one SVD of the rows (n x width): an orthonormal basis of what they leave free
+    (width x d: the vectors orthogonal to every row) and the pseudo-inverse of their
+    transpose (n x width: a group's least-squares combination of rows)."""
     if rows.shape[0] == 0:
-        return np.eye(width)
-    _, singular, vt = np.linalg.svd(rows, full_matrices=True)
+        return np.eye(width), np.zeros((0, width))
+    u, singular, vt = np.linalg.svd(rows, full_matrices=True)
     cutoff = max(rows.shape) * np.finfo(np.float64).eps * (singular[0] if singular.size else 0)
     rank = int((singular > cutoff).sum())
-    return np.ascontiguousarray(vt[rank:].T)
+    inverse = (u[:, :rank] / singular[:rank]) @ vt[:rank]
+    return np.ascontiguousarray(vt[rank:].T), inverse
 
 
 class _Found(NamedTuple):
@@ -154,6 +162,47 @@ class _Found(NamedTuple):
     atoms: frozenset[int]
     near: Sequence[CellKey]  # the cells around it: where the next-smallest sibling is sought
     key: CellKey | None = None  # the cell it is, if it is one
+    terms: tuple[tuple[CellKey, int], ...] = ()  # as cells added or taken away; () an atom
+
+
+class _Projector:
+    """Groups' coordinates against a basis (width x d): a group is fixed by the shown cells
+    when its coordinates against what they leave free are all 0. A cell's coordinates are
+    its parts' sum (one relation down, remembered), so a large cell costs a few additions
+    rather than one per atom."""
+
+    def __init__(
+        self,
+        basis: npt.NDArray[np.float64],
+        cells: Mapping[CellKey, Cell],
+        split: Mapping[CellKey, tuple[CellKey, ...]],
+    ) -> None:
+        self.basis, self.cells, self.split = basis, cells, split
+        self.memo: dict[CellKey, npt.NDArray[np.float64]] = {}
+
+    def cell(self, key: CellKey) -> npt.NDArray[np.float64]:
+        held = self.memo.get(key)
+        if held is None:
+            parts = self.split.get(key)
+            if parts is None:
+                held = self.basis[sorted(self.cells[key].atoms)].sum(axis=0)
+            else:
+                held = np.sum([self.cell(p) for p in parts], axis=0)
+            self.memo[key] = held
+        return held
+
+    def zero(self, found: Sequence[_Found]) -> npt.NDArray[np.bool_]:
+        """For each group: are its coordinates all 0?"""
+        if self.basis.shape[1] == 0:
+            return np.ones(len(found), dtype=bool)
+        rows = np.zeros((len(found), self.basis.shape[1]))
+        for i, f in enumerate(found):
+            if f.terms:
+                for key, sign in f.terms:
+                    rows[i] += sign * self.cell(key)
+            else:
+                rows[i] = self.basis[sorted(f.atoms)].sum(axis=0)
+        return np.asarray(np.abs(rows).max(axis=1) <= _TOLERANCE)
 
 
 class _Layout:
@@ -169,9 +218,19 @@ class _Layout:
         for relation in table.relations:
             for member in (relation.total, *relation.parts):
                 self.member_of.setdefault(member, []).append(relation)
+        # Each total's finest split: the relation with the fewest parts.
+        self.split: dict[CellKey, tuple[CellKey, ...]] = {}
+        for relation in table.relations:
+            held = self.split.get(relation.total)
+            if held is None or len(relation.parts) < len(held):
+                self.split[relation.total] = relation.parts
         exempt = [c.atoms for c in table.cells.values() if c.exempt]
         # What the exempt cells leave free; None when there are none (nothing operational).
-        self.operational = _null_space(_rows(exempt, self.width), self.width) if exempt else None
+        self.operational = (
+            _Projector(_factor(_rows(exempt, self.width), self.width)[0], table.cells, self.split)
+            if exempt
+            else None
+        )
 
 
 def _rows(groups: Sequence[frozenset[int]], width: int) -> npt.NDArray[np.float64]:
@@ -194,45 +253,24 @@ class _Audit:
         self.shown = sorted(k for k, c in table.cells.items() if c.published and k not in hidden)
         self.shown_set = set(self.shown)
         self.shown_rows = self._rows([table.cells[k].atoms for k in self.shown])
-        self.free = _null_space(self.shown_rows, self.width)
+        free, self.inverse = _factor(self.shown_rows, self.width)
+        self.free = _Projector(free, table.cells, layout.split)
 
     def _rows(self, groups: Sequence[frozenset[int]]) -> npt.NDArray[np.float64]:
         return _rows(groups, self.width)
 
-    @staticmethod
-    def _within(
-        basis: npt.NDArray[np.float64], groups: Sequence[frozenset[int]]
-    ) -> npt.NDArray[np.bool_]:
-        """For each group: is it orthogonal to every vector of `basis` (width x d)? Summed
-        atom by atom (groups are small sets of atoms), a chunk of groups at a time."""
-        out = np.ones(len(groups), dtype=bool)
-        if basis.shape[1] == 0:
-            return out
-        for start in range(0, len(groups), _CHUNK):
-            chunk = groups[start : start + _CHUNK]
-            sizes = np.array([len(g) for g in chunk])
-            nonempty = sizes > 0
-            flat = np.fromiter((a for g in chunk for a in g), dtype=np.intp, count=int(sizes.sum()))
-            sums = np.zeros((len(chunk), basis.shape[1]))
-            if flat.size:
-                offsets = np.concatenate(([0], np.cumsum(sizes[nonempty])[:-1]))
-                sums[nonempty] = np.add.reduceat(basis[flat], offsets, axis=0)
-            out[start : start + len(chunk)] = np.abs(sums).max(axis=1) <= _TOLERANCE
-        return out
-
-    def _fixed(self, groups: Sequence[frozenset[int]]) -> npt.NDArray[np.bool_]:
-        """For each group: do the shown cells fix its size?"""
-        return self._within(self.free, groups)
-
-    def _determined(self, groups: Sequence[frozenset[int]]) -> list[bool]:
+    def _determined(self, found: Sequence[_Found]) -> list[bool]:
         """Fixed by the shown cells, and not an operational figure (which the exempt cells
         fix on their own)."""
-        fixed = self._fixed(groups)
+        fixed = self.free.zero(found)
         if self.operational is None:
-            operational = np.zeros(len(groups), dtype=bool)
+            operational = np.zeros(len(found), dtype=bool)
         else:
-            operational = self._within(self.operational, groups)
-        return [bool(f and not o and g) for f, o, g in zip(fixed, operational, groups, strict=True)]
+            operational = self.operational.zero(found)
+        return [
+            bool(f and not o and (g.atoms or g.terms))
+            for f, o, g in zip(fixed, operational, found, strict=True)
+        ]
 
     def _hideable(self, key: CellKey) -> bool:
         cell = self.table.cells[key]
@@ -255,9 +293,16 @@ class _Audit:
         """The shown cells a leaked group is computed from (a least-squares combination)."""
         if not self.shown:
             return []
-        target = self._rows([atoms])[0]
-        weights, *_ = np.linalg.lstsq(self.shown_rows.T, target, rcond=None)
+        weights = self.inverse @ self._rows([atoms])[0]
         return [k for k, w in zip(self.shown, weights, strict=True) if abs(w) > _TOLERANCE]
+
+    def _with_atoms(self, found: _Found) -> _Found:
+        if found.atoms or not found.terms:
+            return found
+        cells = self.table.cells
+        added = frozenset().union(*(cells[k].atoms for k, sign in found.terms if sign > 0))
+        taken = frozenset().union(*(cells[k].atoms for k, sign in found.terms if sign < 0))
+        return found._replace(atoms=added - taken)
 
     def _direct(self, key: CellKey) -> list[CellKey]:
         """The other members of each relation in which `key` is the only unshown member:
@@ -286,12 +331,12 @@ class _Audit:
             return self.table.small(rule, people, atoms)
 
         suspects = [
-            _Found(self.values[k], f"hidden cell {k} recoverable", cells[k].atoms, (), k)
+            _Found(self.values[k], f"hidden cell {k} recoverable", cells[k].atoms, (), k, ((k, 1),))
             for k in sorted(self.hidden)
             if cells[k].published
         ]
         suspects += [
-            _Found(self.values[k], f"unpublished group {k}", c.atoms, (), k)
+            _Found(self.values[k], f"unpublished group {k}", c.atoms, (), k, ((k, 1),))
             for k, c in sorted(cells.items())
             if not c.published and small(self.values[k], c.atoms)
         ]
@@ -304,8 +349,10 @@ class _Audit:
         ]
         if not suspects:
             return []
-        determined = self._determined([s.atoms for s in suspects])
-        found = [s for s, leaked in zip(suspects, determined, strict=True) if leaked]
+        determined = self._determined(suspects)
+        found = [
+            self._with_atoms(s) for s, leaked in zip(suspects, determined, strict=True) if leaked
+        ]
         fixes: dict[CellKey, Leak] = {}
         # Smallest leak first. A leak next to a cell hidden this round waits for the next
         # round: that cell may have stopped it already (hiding less than one per leak).
@@ -325,7 +372,7 @@ class _Audit:
         its unshown parts), when that is a small group. (A part of that remainder is only
         known if the rest of it is, and then the cells themselves are caught.)"""
         cells = self.table.cells
-        small: list[tuple[Relation, int, frozenset[int]]] = []
+        small: list[_Found] = []
         for relation in self.table.relations:
             unshown = [p for p in relation.parts if p not in self.shown_set]
             if len(unshown) < 2:
@@ -333,23 +380,19 @@ class _Audit:
             people = sum(self.values[p] for p in unshown)
             if people >= self.rule.k:
                 continue
-            atoms = frozenset().union(*(cells[p].atoms for p in unshown))
-            if self.table.small(self.rule, people, atoms):
-                small.append((relation, people, atoms))
+            # Its atoms only matter for an empty remainder (is it zero-safe?); the others'
+            # are worked out if they leak.
+            atoms = frozenset().union(*(cells[p].atoms for p in unshown)) if not people else None
+            if atoms is None or self.table.small(self.rule, people, atoms):
+                what = f"{relation.total} - its shown parts"
+                near = (*relation.parts, relation.total)
+                terms = tuple((p, 1) for p in unshown)
+                small.append(_Found(people, what, atoms or frozenset(), near, None, terms))
         # The total is known when shown, or fixed by other cells.
-        totals = sorted({r.total for r, _, _ in small} - self.shown_set)
-        fixed = self._fixed([cells[t].atoms for t in totals])
+        totals = sorted({f.near[-1] for f in small} - self.shown_set)
+        fixed = self.free.zero([_Found(0, "", cells[t].atoms, (), t, ((t, 1),)) for t in totals])
         known = self.shown_set | {t for t, f in zip(totals, fixed, strict=True) if f}
-        return [
-            _Found(
-                people,
-                f"{relation.total} - its shown parts",
-                atoms,
-                (*relation.parts, relation.total),
-            )
-            for relation, people, atoms in small
-            if relation.total in known
-        ]
+        return [f for f in small if f.near[-1] in known]
 
     def _nested_differences(self) -> list[_Found]:
         """Two shown cells, one inside the other, whose difference is a small group."""
@@ -373,7 +416,9 @@ class _Audit:
                     people = self.values[outer] - self.values[inner]
                     atoms = cells[outer].atoms - cells[inner].atoms
                     if self.table.small(self.rule, people, atoms):
-                        found.append(_Found(people, f"{outer} - {inner}", atoms, (inner, outer)))
+                        terms = ((outer, 1), (inner, -1))
+                        what = f"{outer} - {inner}"
+                        found.append(_Found(people, what, atoms, (inner, outer), None, terms))
         return found
 
 
