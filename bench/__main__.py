@@ -8,6 +8,7 @@ import sys
 
 # name -> module with `main(argv: list[str]) -> int`
 BENCHMARKS = {
+    "insights": "bench.insights.run",
     "matching": "bench.matching.run",
     "profiles_import": "bench.profiles_import",
     "profiles_org_chain": "bench.profiles_org_chain",

@@ -1,0 +1,1 @@
+"""Chart-ready series from a program's insights, and charts rendered from them (SVG, PNG)."""
