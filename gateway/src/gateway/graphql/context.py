@@ -7,6 +7,7 @@ from service_auth.tokens import Caller
 from strawberry.fastapi import BaseContext
 
 from gateway.adapters.upstream import Upstreams
+from gateway.graphql.limits import QueryLimits
 from gateway.graphql.loaders import Loaders
 from gateway.graphql.upstream import Service
 
@@ -15,6 +16,7 @@ from gateway.graphql.upstream import Service
 class CairnContext(BaseContext):
     caller: Caller
     upstreams: Upstreams
+    limits: QueryLimits = field(default_factory=QueryLimits)
     profiles: Service = field(init=False)
     matching: Service = field(init=False)
     loaders: Loaders = field(init=False)
