@@ -25,4 +25,4 @@ class CairnContext(BaseContext):
         super().__init__()
         self.profiles = Service(self.upstreams.profiles, self.caller)
         self.matching = Service(self.upstreams.matching, self.caller)
-        self.loaders = Loaders(self.profiles)
+        self.loaders = Loaders(self.profiles, self.matching)
