@@ -1,7 +1,8 @@
 """/graphql as the gateway serves it, driven over ASGI: a query over its budget is refused
-before any service is called; a query past its deadline, or whose client went away, has its
-service calls cancelled; a tenant over its concurrency waits briefly, then gets RATE_LIMITED
-with Retry-After, while another tenant is served. The services are stubs behind an httpx
+before any service is called (and its turn kept a while, slowing down a tenant that insists);
+a query past its deadline, or whose client went away, has its service calls cancelled; a
+tenant over its concurrency waits briefly, then gets RATE_LIMITED with Retry-After, while
+another tenant is served. The services are stubs behind an httpx
 MockTransport; the router, context, schema and service clients are the real ones."""
 
 import asyncio
@@ -226,3 +227,23 @@ async def test_a_tenant_over_its_concurrency_is_rate_limited_and_others_are_serv
         assert answer.body["data"] == {"people": {"totalCount": 0}}
     again = await post(app, "{ __typename }", tenant="busy")
     assert again.status == 200
+
+
+async def test_a_tenant_sending_refused_queries_is_slowed_down_not_others(
+    serve: Callable[..., FastAPI],
+) -> None:
+    app = serve(
+        SlowProfiles(delay_s=0.001),
+        graphql_tenant_concurrency=2,
+        graphql_tenant_queue_s=0.05,
+        graphql_refusal_hold_s=0.3,
+    )
+    for _ in range(2):  # each refusal answers at once, and keeps its turn
+        refused = await post(app, BOMB, tenant="bomber")
+        assert refused.body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    third = await post(app, BOMB, tenant="bomber")
+    assert third.status == 429
+    assert third.body["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert (await post(app, "{ __typename }", tenant="other")).status == 200
+    await asyncio.sleep(0.35)  # the kept turns are given back
+    assert (await post(app, "{ __typename }", tenant="bomber")).status == 200

@@ -111,3 +111,16 @@ async def test_work_whose_client_left_is_cancelled() -> None:
         await within_deadline(slow(), 30, client_gone)
     assert stopped.value.client_gone
     assert cancelled.is_set()
+
+
+async def test_a_kept_turn_is_given_back_after_the_time_it_was_kept() -> None:
+    turns = TenantTurns()
+    async with turns.turn("t", limit=1, wait_s=0) as turn:
+        turn.keep(0.1)
+    assert turns.running("t") == 1  # the query ended; its turn is still kept
+    with pytest.raises(NoTurn):
+        async with turns.turn("t", limit=1, wait_s=0.02):
+            pass
+    async with turns.turn("t", limit=1, wait_s=1.0):  # given back within the wait
+        assert turns.running("t") == 1
+    assert turns.running("t") == 0

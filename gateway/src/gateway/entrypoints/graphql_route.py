@@ -16,7 +16,7 @@ from gateway.adapters.upstream import Upstreams
 from gateway.config import GatewaySettings
 from gateway.entrypoints.authentication import api_key_caller
 from gateway.graphql.context import CairnContext
-from gateway.graphql.errors import CairnError, RateLimited, Unavailable
+from gateway.graphql.errors import CairnError, QueryTooComplex, RateLimited, Unavailable
 from gateway.graphql.limits import QueryLimits
 from gateway.graphql.schema import schema
 from gateway.graphql.turns import NoTurn, Stopped, TenantTurns, within_deadline
@@ -74,14 +74,19 @@ class CairnGraphQLRouter(GraphQLRouter[CairnContext, None]):
     ) -> ExecutionResult:
         limits, tenant = context.limits, context.caller.tenant_id
         try:
-            async with self.turns.turn(tenant, limits.tenant_concurrency, limits.tenant_queue_s):
-                return await within_deadline(
+            async with self.turns.turn(
+                tenant, limits.tenant_concurrency, limits.tenant_queue_s
+            ) as turn:
+                result = await within_deadline(
                     super().execute_single(
                         request, request_adapter, sub_response, context, root_value, request_data
                     ),
                     limits.deadline_s,
                     lambda: _client_gone(request),
                 )
+                if _refused_for_cost(result):
+                    turn.keep(limits.refusal_hold_s)
+                return result
         except NoTurn:
             log.warning(
                 "tenant %s: GraphQL refused, %s queries already running",
@@ -111,6 +116,13 @@ async def _client_gone(request: Request) -> None:
     """Returns when the client disconnects (the body was read: all that can still come)."""
     while (await request.receive())["type"] != "http.disconnect":
         pass
+
+
+def _refused_for_cost(result: ExecutionResult) -> bool:
+    return any(
+        (error.extensions or {}).get("code") == QueryTooComplex.code
+        for error in result.errors or ()
+    )
 
 
 def _failed(error: CairnError) -> ExecutionResult:

@@ -33,7 +33,7 @@ schema = Schema(
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        CostBudget,  # after the limits above: costs only what they let through
+        CostBudget,  # costs what the token limit let through, before validation
         MaskUnexpectedErrors,
     ],
 )
