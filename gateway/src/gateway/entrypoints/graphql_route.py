@@ -1,5 +1,6 @@
 """/graphql: authenticate the API key, then run the query with a per-request context, in one
-of the tenant's turns and within the request's deadline (see `gateway.graphql.turns`)."""
+of the tenant's turns and within the request's deadline (see `gateway.graphql.turns`); a
+query refused for its cost keeps its turn a while (see `QueryLimits.refusal_hold_s`)."""
 
 import logging
 from typing import Annotated, Any
@@ -104,6 +105,8 @@ class CairnGraphQLRouter(GraphQLRouter[CairnContext, None]):
             )
         except Stopped as stopped:
             log.warning("tenant %s: GraphQL stopped: %s", tenant, stopped)
+            if stopped.client_gone:  # nobody to read it: said for the record
+                return _failed(Unavailable("the client went away; the query was stopped"))
             return _failed(
                 Unavailable(
                     f"the query did not finish within {limits.deadline_s:g} s and was stopped; "
