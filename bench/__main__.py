@@ -8,6 +8,7 @@ import sys
 
 # name -> module with `main(argv: list[str]) -> int`
 BENCHMARKS = {
+    "gateway_cost": "bench.gateway_cost",
     "insights": "bench.insights.run",
     "matching": "bench.matching.run",
     "profiles_import": "bench.profiles_import",

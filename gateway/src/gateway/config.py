@@ -2,6 +2,15 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from runtime.settings import ProcessSettings
 
+from gateway.graphql.limits import (
+    DEFAULT_DEADLINE_S,
+    DEFAULT_MAX_COST,
+    DEFAULT_REFUSAL_HOLD_S,
+    DEFAULT_TENANT_CONCURRENCY,
+    DEFAULT_TENANT_QUEUE_S,
+    QueryLimits,
+)
+
 
 class GatewayStoreSettings(ProcessSettings):
     """The gateway's own database: all the operator CLI needs."""
@@ -21,3 +30,21 @@ class GatewaySettings(GatewayStoreSettings):
     upstream_timeout_s: float = 5.0
     # Calls to an HRIS's own API while a delivery waits (BambooHR's employee fetch).
     hris_fetch_timeout_s: float = Field(default=10.0, gt=0)
+    # GraphQL: what one query may cost (connections their `first`, nested lists multiplied),
+    # how long it may run, and how many queries of one tenant run at once (then they wait
+    # graphql_tenant_queue_s for a turn, else RATE_LIMITED; a query refused for its cost keeps
+    # its turn graphql_refusal_hold_s after the answer).
+    graphql_max_cost: int = Field(default=DEFAULT_MAX_COST, ge=1)
+    graphql_deadline_s: float = Field(default=DEFAULT_DEADLINE_S, gt=0)
+    graphql_tenant_concurrency: int = Field(default=DEFAULT_TENANT_CONCURRENCY, ge=1)
+    graphql_tenant_queue_s: float = Field(default=DEFAULT_TENANT_QUEUE_S, ge=0)
+    graphql_refusal_hold_s: float = Field(default=DEFAULT_REFUSAL_HOLD_S, ge=0)
+
+    def graphql_limits(self) -> QueryLimits:
+        return QueryLimits(
+            max_cost=self.graphql_max_cost,
+            deadline_s=self.graphql_deadline_s,
+            tenant_concurrency=self.graphql_tenant_concurrency,
+            tenant_queue_s=self.graphql_tenant_queue_s,
+            refusal_hold_s=self.graphql_refusal_hold_s,
+        )

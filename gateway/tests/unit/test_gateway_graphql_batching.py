@@ -39,7 +39,9 @@ from pydantic import BaseModel
 from service_auth.tokens import Caller, TokenMinter, generate_keypair
 
 NOW = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
-PROGRAM = "prog-1"
+PROGRAM = "7d4b5a2e-3f1c-4e8a-9b6d-0c2e4f6a8b1d"  # ids of the forms the services mint
+MATCH = "mt_" + "1" * 32
+RUN = "mr_" + "2" * 32
 REASON = MatchReasonSnapshot(criterion="goals", contribution=0.5, explanation="shared goals")
 
 
@@ -177,13 +179,13 @@ async def test_a_matchs_people_cost_one_call(
     stub, context = services
     mentees = [f"mentee-{i}" for i in range(size)]
     stub.people = {p.id: p for p in map(person, ["mentor", *mentees])}
-    stub.matches["m1"] = match("m1", "mentor", mentees, accepted_by=mentees[::2])
+    stub.matches[MATCH] = match(MATCH, "mentor", mentees, accepted_by=mentees[::2])
 
     data = await run(
         context,
         "query($id: ID!) { match(id: $id) { mentor { email } mentees { id email } "
         "acceptedBy { email } } }",
-        id=encode_id("Match", "m1"),
+        id=encode_id("Match", MATCH),
     )
 
     assert [m["email"] for m in data["match"]["mentees"]] == [f"{k}@example.com" for k in mentees]
@@ -214,8 +216,8 @@ async def test_a_runs_pairs_cost_one_call_for_all_their_people(
         )
         for i in range(size)
     ]
-    stub.runs["r1"] = MatchRunView(
-        id="r1",
+    stub.runs[RUN] = MatchRunView(
+        id=RUN,
         program_id=PROGRAM,
         dry_run=True,
         status=MatchRunStatus.COMPLETED,
@@ -234,7 +236,7 @@ async def test_a_runs_pairs_cost_one_call_for_all_their_people(
         "query($id: ID!) { matchRun(id: $id) { status program { name } policy { maxLevelGap } "
         "unmatched { mentee { email } reason } "
         "pairs(first: 100) { mentor { email } mentees { email } cursor } } }",
-        id=encode_id("MatchRun", "r1"),
+        id=encode_id("MatchRun", RUN),
     )
 
     run_ = data["matchRun"]

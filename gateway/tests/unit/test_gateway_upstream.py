@@ -15,9 +15,10 @@ from gateway.adapters.upstream import (
     UpstreamAnswerUnreadable,
     UpstreamRejected,
     UpstreamUnavailable,
+    path,
 )
 from gateway.graphql.errors import BadUserInput, Unavailable
-from gateway.graphql.upstream import Service, path
+from gateway.graphql.upstream import Service
 from hypothesis import given
 from hypothesis import strategies as st
 from service_auth.tokens import Caller, TokenMinter, TokenVerifier, generate_keypair
@@ -194,3 +195,29 @@ def test_a_quoted_key_is_one_segment_that_unquotes_to_the_key(key: str) -> None:
     assert segments[4:] == ["history"]
     assert not set("?#.") & set(segments[3])
     assert unquote(segments[3]) == key
+
+
+async def test_the_client_builds_every_path_from_quoted_keys(
+    answering: Callable[[Handler], ServiceClient],
+) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(404)
+
+    client = answering(handler)
+    # The attack of issue 9 (finding 3): an id decoding to a path into another resource.
+    attack = "../enrollments/e1/withdraw?x="
+    assert (
+        await client.call("POST", "/internal/programs/{}/close", CALLER, PersonView, keys=[attack])
+        is None
+    )
+    await client.send(
+        "POST", "/internal/{}/x", CALLER, keys=["a/b"], content=b"", content_type="text/csv"
+    )
+    assert [r.url.raw_path for r in seen] == [
+        b"/internal/programs/%2E%2E%2Fenrollments%2Fe1%2Fwithdraw%3Fx%3D/close",
+        b"/internal/a%2Fb/x",
+    ]
+    assert [r.url.params for r in seen] == [httpx.QueryParams(), httpx.QueryParams()]

@@ -5,7 +5,7 @@ from typing import Any
 from pydantic import Field
 
 from contracts.base import ContractModel
-from contracts.matches import MatchReasonSnapshot, MatchRunSnapshot
+from contracts.matches import MatchReasonSnapshot, MatchRunSnapshot, MatchSnapshot
 
 
 class UnmatchedMentee(ContractModel):
@@ -48,3 +48,11 @@ class CohortView(ContractModel):
     mentors: int
     mentees: int
     unknown_people: int
+
+
+class PersonMatches(ContractModel):
+    """A person's matches, as mentor or mentee, in proposal order (one of a batch: the
+    gateway's DataLoaders)."""
+
+    person_id: str
+    items: list[MatchSnapshot]

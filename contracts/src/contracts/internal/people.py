@@ -3,7 +3,7 @@
 from pydantic import AwareDatetime, Field
 
 from contracts.base import ContractModel
-from contracts.pages import Edge
+from contracts.pages import Connection, Edge
 from contracts.people import PersonView
 
 
@@ -44,3 +44,30 @@ class OrgChangeRejectionView(ContractModel):
     field: str | None = Field(description="The refused part; null when the whole change was")
     reason: str
     rejected_at: AwareDatetime
+
+
+# --- batches: one call for the people of a page (the gateway's DataLoaders) ------------------
+# Each answers `Items[...]` of these, one per person asked about that the caller may see;
+# anyone else is left out, as a batch lookup leaves out what it did not find.
+
+
+class PersonHistory(ContractModel):
+    person_id: str
+    items: list[PersonChangeRecord] = Field(description="Oldest first, as the HRIS dated them")
+
+
+class PersonManagers(ManagerChain):
+    person_id: str
+
+
+class PersonReports(Connection[ReportEdge]):
+    """The first page of everyone below the person (or their direct reports)."""
+
+    person_id: str
+
+
+class PersonDirectReports(Connection[Edge[PersonView]]):
+    """The first page of the people reporting to the person, as `/internal/people?managerId`
+    lists them (by name, then id; its cursors lead on there)."""
+
+    person_id: str

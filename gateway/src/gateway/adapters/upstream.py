@@ -1,11 +1,14 @@
 """Calls to the services' internal REST APIs, each with a fresh short-lived service token.
 
 Answers are parsed here, once, into the contract models the caller names; a refusal (a 4xx
-other than 404) into `contracts.problems.Problem`."""
+other than 404) into `contracts.problems.Problem`. Paths are built here, once, from a template
+and the keys put in it, each quoted as one path segment."""
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from contracts.problems import Problem
@@ -15,6 +18,12 @@ from service_auth.tokens import Caller, TokenMinter
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def path(template: str, *keys: str) -> str:
+    """`template` with each `{}` replaced by a key, quoted as one path segment (dots too: a key
+    `..` must not climb out of the path, as a dot-segment would)."""
+    return template.format(*(quote(key, safe="").replace(".", "%2E") for key in keys))
 
 
 class UpstreamUnavailable(RuntimeError):
@@ -52,21 +61,23 @@ class ServiceClient:
     async def call(
         self,
         method: str,
-        path: str,
+        template: str,
         caller: Caller,
         answer: type[M],
         *,
+        keys: Sequence[str] = (),
         params: dict[str, Any] | None = None,
         json: Any = None,
     ) -> M | None:
         """The answer as `answer`; None for 404 (not found, or not visible to this caller).
-        `path` is sent as given: the caller quotes what it puts in it."""
+        The path is `template` with `keys` put in it (see `path`)."""
         token = self._minter.mint(caller, self._audience)
         clean = {k: v for k, v in (params or {}).items() if v is not None}
+        built = path(template, *keys)
         try:
             response = await self._http.request(
                 method,
-                f"{self._base_url}{path}",
+                f"{self._base_url}{built}",
                 params=clean,
                 json=json,
                 headers={"Authorization": f"Bearer {token}"},
@@ -84,15 +95,16 @@ class ServiceClient:
             return answer.model_validate_json(response.content)
         except ValidationError as exc:
             raise UpstreamAnswerUnreadable(
-                f"{self._audience} answered {method} {path} with no {answer.__name__}: {exc}"
+                f"{self._audience} answered {method} {built} with no {answer.__name__}: {exc}"
             ) from exc
 
     async def send(
         self,
         method: str,
-        path: str,
+        template: str,
         caller: Caller,
         *,
+        keys: Sequence[str] = (),
         content: bytes,
         content_type: str,
         params: dict[str, Any] | None = None,
@@ -103,7 +115,7 @@ class ServiceClient:
         try:
             return await self._http.request(
                 method,
-                f"{self._base_url}{path}",
+                f"{self._base_url}{path(template, *keys)}",
                 params=params,
                 content=content,
                 headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},

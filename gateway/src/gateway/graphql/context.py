@@ -7,6 +7,7 @@ from service_auth.tokens import Caller
 from strawberry.fastapi import BaseContext
 
 from gateway.adapters.upstream import Upstreams
+from gateway.graphql.limits import QueryLimits
 from gateway.graphql.loaders import Loaders
 from gateway.graphql.upstream import Service
 
@@ -15,6 +16,7 @@ from gateway.graphql.upstream import Service
 class CairnContext(BaseContext):
     caller: Caller
     upstreams: Upstreams
+    limits: QueryLimits = field(default_factory=QueryLimits)
     profiles: Service = field(init=False)
     matching: Service = field(init=False)
     loaders: Loaders = field(init=False)
@@ -23,4 +25,4 @@ class CairnContext(BaseContext):
         super().__init__()
         self.profiles = Service(self.upstreams.profiles, self.caller)
         self.matching = Service(self.upstreams.matching, self.caller)
-        self.loaders = Loaders(self.profiles)
+        self.loaders = Loaders(self.profiles, self.matching)

@@ -24,6 +24,18 @@ class Unavailable(CairnError):
     code = "UNAVAILABLE"
 
 
+class QueryTooComplex(CairnError):
+    """Refused before anything ran: the query costs more than a query may (`cost`, `budget`)."""
+
+    code = "QUERY_TOO_COMPLEX"
+
+
+class RateLimited(CairnError):
+    """The tenant already runs as many queries at once as it may (`retryAfter`: seconds)."""
+
+    code = "RATE_LIMITED"
+
+
 def _unexpected(error: GraphQLError) -> bool:
     original = error.original_error
     return original is not None and not isinstance(original, GraphQLError)

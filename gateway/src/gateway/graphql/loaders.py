@@ -1,23 +1,49 @@
 """The per-request DataLoaders: every lookup of a person, a program or a person's enrollments
 made while resolving one request is batched into one call to profiles, and answered from
-the request's cache after that. Built once per request (on its context), never shared between
-requests, so one tenant's cache can never serve another."""
+the request's cache after that; so is every per-person field of a list of people (history,
+managers, the first page of reports and of direct reports, matches): one call per field and
+level, however many people the level has. Built once per request (on its context), never
+shared between requests, so one tenant's cache can never serve another."""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable
+from typing import TypeVar
 
 from contracts.enrollments import EnrollmentSnapshot
+from contracts.internal.matching import PersonMatches
+from contracts.internal.people import (
+    ManagerChain,
+    PersonChangeRecord,
+    PersonDirectReports,
+    PersonHistory,
+    PersonManagers,
+    PersonReports,
+)
 from contracts.internal.programs import ProgramView
+from contracts.matches import MatchSnapshot
 from contracts.pages import Items
 from contracts.people import PersonView
 from strawberry.dataloader import DataLoader
 
 from gateway.graphql.upstream import Service
 
-# profiles' batch endpoints take at most this many keys a call.
+# The services' batch endpoints take at most this many keys a call.
 MAX_BATCH = 500
+
+G = TypeVar("G", bound=Hashable)
+V = TypeVar("V")
+
+# Keys of the per-person loaders that take arguments: the person, then the field's arguments
+# (the same on every person of a level, so a level is one group: one call).
+ReportsKey = tuple[str, int, bool]  # person id, first, recursive
+DirectReportsKey = tuple[str, int]  # person id, first
+MatchesKey = tuple[str, tuple[str, ...]]  # person id, statuses (sorted)
 
 
 class Loaders:
-    def __init__(self, profiles: Service) -> None:
+    def __init__(self, profiles: Service, matching: Service) -> None:
         self._profiles = profiles
+        self._matching = matching
         self.person_by_id: DataLoader[str, PersonView | None] = DataLoader(
             load_fn=self._people_by_id, max_batch_size=MAX_BATCH
         )
@@ -29,6 +55,21 @@ class Loaders:
         )
         self.enrollments_by_person: DataLoader[str, list[EnrollmentSnapshot]] = DataLoader(
             load_fn=self._enrollments_by_person, max_batch_size=MAX_BATCH
+        )
+        self.history_of_person: DataLoader[str, list[PersonChangeRecord]] = DataLoader(
+            load_fn=self._history, max_batch_size=MAX_BATCH
+        )
+        self.managers_of_person: DataLoader[str, ManagerChain | None] = DataLoader(
+            load_fn=self._managers, max_batch_size=MAX_BATCH
+        )
+        self.reports_of_person: DataLoader[ReportsKey, PersonReports | None] = DataLoader(
+            load_fn=self._reports, max_batch_size=MAX_BATCH
+        )
+        self.direct_reports_of_person: DataLoader[DirectReportsKey, PersonDirectReports | None] = (
+            DataLoader(load_fn=self._direct_reports, max_batch_size=MAX_BATCH)
+        )
+        self.matches_of_person: DataLoader[MatchesKey, list[MatchSnapshot]] = DataLoader(
+            load_fn=self._matches, max_batch_size=MAX_BATCH
         )
 
     def remember_person(self, person: PersonView) -> PersonView:
@@ -75,3 +116,87 @@ class Loaders:
         for enrollment in answer.items if answer else []:
             by_person.setdefault(enrollment.person_id, []).append(enrollment)
         return [by_person[key] for key in person_ids]
+
+    # --- per-person fields of a list of people ---------------------------------------------
+    # A person the batch leaves out (not visible to the caller) is answered as the one-person
+    # endpoint's 404 was: no history, no managers, no page (None).
+
+    async def _history(self, person_ids: list[str]) -> list[list[PersonChangeRecord]]:
+        answer = await self._profiles.read(
+            Items[PersonHistory],
+            "/internal/people/history/batch",
+            method="POST",
+            json={"personIds": person_ids},
+        )
+        found = {h.person_id: h.items for h in (answer.items if answer else [])}
+        return [found.get(key, []) for key in person_ids]
+
+    async def _managers(self, person_ids: list[str]) -> list[ManagerChain | None]:
+        answer = await self._profiles.read(
+            Items[PersonManagers],
+            "/internal/people/managers/batch",
+            method="POST",
+            json={"personIds": person_ids},
+        )
+        found = {chain.person_id: chain for chain in (answer.items if answer else [])}
+        for chain in found.values():
+            for manager in chain.items:
+                self.remember_person(manager)
+        return [found.get(key) for key in person_ids]
+
+    async def _reports(self, keys: list[ReportsKey]) -> list[PersonReports | None]:
+        async def page(group: tuple[int, bool], person_ids: list[str]) -> dict[str, PersonReports]:
+            first, recursive = group
+            answer = await self._profiles.read(
+                Items[PersonReports],
+                "/internal/people/reports/batch",
+                method="POST",
+                json={"personIds": person_ids, "first": first, "recursive": recursive},
+            )
+            return {p.person_id: p for p in (answer.items if answer else [])}
+
+        return await _by_group([(k[0], (k[1], k[2])) for k in keys], page)
+
+    async def _direct_reports(
+        self, keys: list[DirectReportsKey]
+    ) -> list[PersonDirectReports | None]:
+        async def page(first: int, person_ids: list[str]) -> dict[str, PersonDirectReports]:
+            answer = await self._profiles.read(
+                Items[PersonDirectReports],
+                "/internal/people/direct-reports/batch",
+                method="POST",
+                json={"personIds": person_ids, "first": first},
+            )
+            return {p.person_id: p for p in (answer.items if answer else [])}
+
+        return await _by_group(list(keys), page)
+
+    async def _matches(self, keys: list[MatchesKey]) -> list[list[MatchSnapshot]]:
+        async def of(
+            statuses: tuple[str, ...], person_ids: list[str]
+        ) -> dict[str, list[MatchSnapshot]]:
+            answer = await self._matching.read(
+                Items[PersonMatches],
+                "/internal/matching/people/matches/batch",
+                method="POST",
+                json={"personIds": person_ids, "status": list(statuses)},
+            )
+            return {m.person_id: m.items for m in (answer.items if answer else [])}
+
+        found = await _by_group(list(keys), of)
+        return [matches or [] for matches in found]
+
+
+async def _by_group(
+    keys: list[tuple[str, G]], fetch: Callable[[G, list[str]], Awaitable[dict[str, V]]]
+) -> list[V | None]:
+    """One `fetch` per group of arguments (of the people asking with those arguments), all
+    at once; each key's answer, None for a person the answer left out."""
+    groups: dict[G, list[str]] = {}
+    for person_id, group in keys:
+        groups.setdefault(group, []).append(person_id)
+    answers = await asyncio.gather(
+        *(fetch(group, list(dict.fromkeys(ids))) for group, ids in groups.items())
+    )
+    found = dict(zip(groups, answers, strict=True))
+    return [found[group].get(person_id) for person_id, group in keys]

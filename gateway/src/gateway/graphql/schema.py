@@ -9,6 +9,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from gateway.graphql.errors import MaskUnexpectedErrors
+from gateway.graphql.limits import CostBudget
 from gateway.graphql.matching.mutations import MatchingMutation
 from gateway.graphql.matching.queries import MatchingQuery
 from gateway.graphql.people.mutations import PeopleMutation
@@ -32,6 +33,7 @@ schema = Schema(
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        CostBudget,  # costs what the token limit let through, before validation
         MaskUnexpectedErrors,
     ],
 )

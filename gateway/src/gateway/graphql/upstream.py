@@ -2,14 +2,14 @@
 
 A service that does not answer is UNAVAILABLE; a refusal is BAD_USER_INPUT for a query
 (`read`), or the `Problem` itself for a mutation (`change`), which answers it as userErrors.
-Every key put in a path is quoted, so a key can only ever name one resource."""
+Every key is put in its path by the service client (`adapters.upstream.path`), quoted, so a key
+can only ever name one resource."""
 
 import dataclasses
 from collections.abc import Sequence
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 import strawberry
 from contracts.problems import Problem
@@ -21,12 +21,6 @@ from gateway.adapters.upstream import ServiceClient, UpstreamRejected, UpstreamU
 from gateway.graphql.errors import BadUserInput, Unavailable
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def path(template: str, *keys: str) -> str:
-    """`template` with each `{}` replaced by a key, quoted as one path segment (dots too: a key
-    `..` must not climb out of the path, as a dot-segment would)."""
-    return template.format(*(quote(key, safe="").replace(".", "%2E") for key in keys))
 
 
 class Service:
@@ -71,7 +65,7 @@ class Service:
     ) -> M | None:
         try:
             return await self._client.call(
-                method, path(template, *keys), self._caller, answer, params=params, json=json
+                method, template, self._caller, answer, keys=keys, params=params, json=json
             )
         except UpstreamUnavailable as exc:
             raise Unavailable(f"{self._client.name} is unavailable; retry shortly") from exc

@@ -150,14 +150,10 @@ async def matches_of_program(
 async def matches_of_person(
     context: CairnContext, person_id: str, status: list[MatchStatus] | None
 ) -> list[Match]:
-    """For `Person.matches` (`person_id` is profiles' id)."""
-    answer = await context.matching.read(
-        Items[MatchSnapshot],
-        "/internal/matching/people/{}/matches",
-        person_id,
-        params={"status": _values(status)},
-    )
-    return [Match.of(m) for m in (answer.items if answer else [])]
+    """For `Person.matches` (`person_id` is profiles' id), batched across the request."""
+    statuses = tuple(sorted(_values(status) or ()))
+    found = await context.loaders.matches_of_person.load((person_id, statuses))
+    return [Match.of(m) for m in found]
 
 
 def _values(status: list[MatchStatus] | None) -> list[str] | None:

@@ -8,11 +8,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from contracts.internal.people import ManagerChain, OrgChangeRejectionView, PersonChangeRecord
+from contracts.internal.people import OrgChangeRejectionView, PersonChangeRecord
 from contracts.internal.people import ReportEdge as ReportEdgeView
 from contracts.pages import Connection as ConnectionView
 from contracts.pages import Edge as EdgeView
-from contracts.pages import Items
 from contracts.people import PersonView
 from strawberry.types import Info
 
@@ -109,17 +108,13 @@ class Person:
         "(by when it took effect in the HRIS)"
     )
     async def history(self, info: Info[CairnContext, None]) -> list[PersonChange]:
-        answer = await info.context.profiles.read(
-            Items[PersonChangeRecord], "/internal/people/{}/history", self.view.id
-        )
-        return [PersonChange.of(record) for record in (answer.items if answer else [])]
+        found = await info.context.loaders.history_of_person.load(self.view.id)
+        return [PersonChange.of(record) for record in found]
 
     @strawberry.field(description="The chain of managers up to the top, nearest first")
     async def managers(self, info: Info[CairnContext, None]) -> list["Person"]:
-        answer = await info.context.profiles.read(
-            ManagerChain, "/internal/people/{}/managers", self.view.id
-        )
-        return [remembered(info.context, p) for p in (answer.items if answer else [])]
+        chain = await info.context.loaders.managers_of_person.load(self.view.id)
+        return [Person.of(p) for p in (chain.items if chain else [])]
 
     @strawberry.field(
         description="Everyone below this person (or, recursive: false, their direct reports), "
@@ -132,12 +127,19 @@ class Person:
         after: str | None = None,
         recursive: bool = True,
     ) -> "ReportConnection":
-        answer = await info.context.profiles.read(
-            ConnectionView[ReportEdgeView],
-            "/internal/people/{}/reports",
-            self.view.id,
-            params={"first": page_size(first), "after": after, "recursive": str(recursive).lower()},
-        )
+        size = page_size(first)
+        answer: ConnectionView[ReportEdgeView] | None
+        if after is None:  # the first page: one call for every person of the list
+            answer = await info.context.loaders.reports_of_person.load(
+                (self.view.id, size, recursive)
+            )
+        else:
+            answer = await info.context.profiles.read(
+                ConnectionView[ReportEdgeView],
+                "/internal/people/{}/reports",
+                self.view.id,
+                params={"first": size, "after": after, "recursive": str(recursive).lower()},
+            )
         if answer is None:  # no longer visible to this caller: nobody below
             return ReportConnection(
                 edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None), total_count=0
@@ -181,7 +183,15 @@ class Person:
         first: int | None = DEFAULT_PAGE,
         after: str | None = None,
     ) -> Connection["Person"]:
-        return await people_page(info.context, first=first, after=after, managerId=self.view.id)
+        if after is not None:
+            return await people_page(info.context, first=first, after=after, managerId=self.view.id)
+        # The first page: one call for every person of the list.
+        answer = await info.context.loaders.direct_reports_of_person.load(
+            (self.view.id, page_size(first))
+        )
+        if answer is None:
+            return Connection.empty()
+        return connection(answer, lambda view: remembered(info.context, view))
 
 
 def remembered(context: CairnContext, view: PersonView) -> Person:

@@ -100,6 +100,28 @@ class Matches(OfTenant):
         stmt = stmt.order_by(col(MatchRow.proposed_at), col(MatchRow.id))
         return [_match(r) for r in (await self.session.exec(stmt)).all()]
 
+    async def of_people(
+        self, person_ids: Sequence[str], statuses: Sequence[MatchStatus] = ()
+    ) -> dict[str, list[Match]]:
+        """`of_person` for each of `person_ids` (everyone gets a list), in one query."""
+        if not person_ids:
+            return {}
+        stmt = select(MatchRow).where(
+            col(MatchRow.tenant_id) == self.tenant_id,
+            or_(col(MatchRow.mentor_id).in_(person_ids), col(MatchRow.mentee_id).in_(person_ids)),
+        )
+        if statuses:
+            stmt = stmt.where(col(MatchRow.status).in_([s.value for s in statuses]))
+        stmt = stmt.order_by(col(MatchRow.proposed_at), col(MatchRow.id))
+        found: dict[str, list[Match]] = {person_id: [] for person_id in person_ids}
+        for row in (await self.session.exec(stmt)).all():
+            match = _match(row)
+            # Both sides of one match may be asked about; each gets it once.
+            for person_id in dict.fromkeys((row.mentor_id, row.mentee_id)):
+                if person_id in found:
+                    found[person_id].append(match)
+        return found
+
     async def open(self) -> list[Match]:
         rows = await self.session.exec(
             select(MatchRow).where(

@@ -5,7 +5,7 @@ problem+json naming the field, with a `code` (the runtime's handler)."""
 from datetime import datetime
 from typing import Annotated
 
-from contracts.internal.matching import MentorSuggestion
+from contracts.internal.matching import MentorSuggestion, PersonMatches
 from contracts.matches import MatchSnapshot, MatchStatus
 from contracts.pages import DEFAULT_PAGE, Connection, Edge, Items
 from fastapi import APIRouter, Query
@@ -18,7 +18,7 @@ from service_auth.dependencies import CallerDep
 from matching.adapters.matches import Matches
 from matching.domain.lifecycle import reason_snapshot
 from matching.entrypoints.dependencies import MatchingDep
-from matching.entrypoints.schemas import ChoiceRequest, DecisionRequest
+from matching.entrypoints.schemas import ChoiceRequest, DecisionRequest, PeopleMatchesRequest
 from matching.service_layer import matches as decisions
 from matching.service_layer.pools import known_program
 from matching.service_layer.self_serve import MAX_SUGGESTIONS, choose, suggest
@@ -66,6 +66,22 @@ async def person_matches(
 ) -> Items[MatchSnapshot]:
     found = await Matches(uow.session, caller.tenant_id).of_person(person_id, _statuses(status))
     return Items[MatchSnapshot](items=[m.snapshot() for m in found])
+
+
+@router.post("/people/matches/batch", response_model=Items[PersonMatches])
+async def people_matches(
+    body: PeopleMatchesRequest, caller: CallerDep, uow: UowDep
+) -> Items[PersonMatches]:
+    """Each person's matches (as `/people/{id}/matches`), for many people in one call."""
+    found = await Matches(uow.session, caller.tenant_id).of_people(
+        body.person_ids, _statuses(body.status)
+    )
+    return Items[PersonMatches](
+        items=[
+            PersonMatches(person_id=person_id, items=[m.snapshot() for m in matches])
+            for person_id, matches in found.items()
+        ]
+    )
 
 
 @router.get("/matches/{match_id}", response_model=MatchSnapshot)

@@ -1,10 +1,12 @@
 """The requests matching's internal API accepts (camelCase JSON). Its answers are the
 contracts' views (`contracts.matches`, `contracts.internal.matching`, `contracts.pages`)."""
 
+from typing import Annotated
+
 from contracts.internal.matching import ProposedPair
 from contracts.pages import Items
 from contracts.programs import MatchingPolicyTerms
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 
@@ -24,6 +26,15 @@ class RunRequest(Shape):
 class ChoiceRequest(Shape):
     mentee_id: str = Field(min_length=1, max_length=64)
     mentor_id: str = Field(min_length=1, max_length=64)
+
+
+class PeopleMatchesRequest(Shape):
+    """The people of a page, asked about together (the gateway's DataLoaders)."""
+
+    person_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        max_length=500
+    )
+    status: list[str] = Field(default_factory=list, max_length=20)
 
 
 class DecisionRequest(Shape):

@@ -111,6 +111,38 @@ class PeopleRepository:
         rows = await self._session.execute(core_select(up.c.external_id, up.c.manager_external_id))
         return {external: manager for external, manager in rows}
 
+    async def manager_links_up_many(
+        self, external_ids: Sequence[str]
+    ) -> dict[str, dict[str, str | None]]:
+        """`manager_links_up` for each of `external_ids`, in one recursive query: each row
+        keeps the start it came from (UNION still ends a loop: a row repeats)."""
+        if not external_ids:
+            return {}
+        person = Person.__table__.alias("person")  # type: ignore[attr-defined]
+        above = Person.__table__.alias("above")  # type: ignore[attr-defined]
+        up: CTE = (
+            core_select(
+                person.c.external_id.label("root"),
+                person.c.external_id,
+                person.c.manager_external_id,
+            )
+            .where(person.c.tenant_id == self._tenant_id, person.c.external_id.in_(external_ids))
+            .cte("up_many", recursive=True)
+        )
+        up = up.union(
+            core_select(up.c.root, above.c.external_id, above.c.manager_external_id).where(
+                above.c.tenant_id == self._tenant_id,
+                above.c.external_id == up.c.manager_external_id,
+            )
+        )
+        rows = await self._session.execute(
+            core_select(up.c.root, up.c.external_id, up.c.manager_external_id)
+        )
+        links: dict[str, dict[str, str | None]] = {}
+        for root, external, manager in rows:
+            links.setdefault(root, {})[external] = manager
+        return links
+
     def below_query(self, external_id: str, *, recursive: bool) -> CTE:
         """(external_id, depth, display_name, id) of everyone below `external_id`
         (recursive) or reporting to them directly.
@@ -169,6 +201,100 @@ class PeopleRepository:
         people = {p.id: p for p in await self.many([person_id for person_id, _, _ in rows])}
         return BelowPage([(people[i], int(depth)) for i, depth, _ in rows], int(rows[0][2]))
 
+    async def below_many(
+        self, external_ids: Sequence[str], *, recursive: bool, first: int
+    ) -> dict[str, BelowPage]:
+        """For each of `external_ids` with anyone below: the first `first` of them (by depth,
+        name, id) and how many there are in all. One statement for them all: the walk of
+        `below_query`, from every start at once, each row keeping the start it came from."""
+        if not external_ids:
+            return {}
+        person = Person.__table__.alias("person")  # type: ignore[attr-defined]
+        direct = core_select(
+            person.c.manager_external_id.label("root"),
+            person.c.external_id,
+            literal(1, Integer).label("depth"),
+            person.c.display_name,
+            person.c.id,
+        ).where(
+            person.c.tenant_id == self._tenant_id,
+            person.c.manager_external_id.in_(external_ids),
+            person.c.external_id != person.c.manager_external_id,
+        )
+        below: CTE
+        if recursive:
+            below = direct.cte("below_many", recursive=True)
+            report = Person.__table__.alias("report")  # type: ignore[attr-defined]
+            below = below.union_all(
+                core_select(
+                    below.c.root,
+                    report.c.external_id,
+                    below.c.depth + 1,
+                    report.c.display_name,
+                    report.c.id,
+                ).where(
+                    report.c.tenant_id == self._tenant_id,
+                    report.c.manager_external_id == below.c.external_id,
+                    report.c.external_id != below.c.root,
+                )
+            )
+        else:
+            below = direct.cte("below_many")
+        order = (below.c.depth, below.c.display_name, below.c.id)
+        ranked = core_select(
+            below.c.root,
+            below.c.id,
+            below.c.depth,
+            func.row_number().over(partition_by=below.c.root, order_by=order).label("position"),
+            func.count().over(partition_by=below.c.root).label("total"),
+        ).subquery("ranked")
+        rows = list(
+            await self._session.execute(
+                core_select(ranked.c.root, ranked.c.id, ranked.c.depth, ranked.c.total)
+                .where(ranked.c.position <= first)
+                .order_by(ranked.c.root, ranked.c.position)
+            )
+        )
+        people = {p.id: p for p in await self.many(list({row.id for row in rows}))}
+        pages: dict[str, BelowPage] = {}
+        for root, person_id, depth, total in rows:
+            page = pages.setdefault(root, BelowPage([], int(total)))
+            page.people.append((people[person_id], int(depth)))
+        return pages
+
+    async def reporting_to_many(
+        self, external_ids: Sequence[str], *, first: int
+    ) -> dict[str, BelowPage]:
+        """For each of `external_ids` with direct reports: the first `first` of them as `page`
+        lists them (by name, then id; depth 1) and how many there are. One statement."""
+        if not external_ids:
+            return {}
+        manager = col(Person.manager_external_id)
+        ranked = (
+            core_select(
+                manager.label("root"),
+                col(Person.id),
+                func.row_number()
+                .over(partition_by=manager, order_by=(col(Person.display_name), col(Person.id)))
+                .label("position"),
+                func.count().over(partition_by=manager).label("total"),
+            )
+            .where(col(Person.tenant_id) == self._tenant_id, manager.in_(external_ids))
+            .subquery("ranked")
+        )
+        rows = list(
+            await self._session.execute(
+                core_select(ranked.c.root, ranked.c.id, ranked.c.total)
+                .where(ranked.c.position <= first)
+                .order_by(ranked.c.root, ranked.c.position)
+            )
+        )
+        people = {p.id: p for p in await self.many(list({row.id for row in rows}))}
+        pages: dict[str, BelowPage] = {}
+        for root, person_id, total in rows:
+            pages.setdefault(root, BelowPage([], int(total))).people.append((people[person_id], 1))
+        return pages
+
 
 class PersonHistory:
     """The org moves of people, as the HRIS dated them."""
@@ -180,6 +306,27 @@ class PersonHistory:
     def add(self, change: PersonChange) -> None:
         assert change.tenant_id == self._tenant_id
         self._session.add(change)
+
+    async def of_many(self, person_ids: Sequence[str]) -> dict[str, list[PersonChange]]:
+        """`of` for each of `person_ids` (those with no moves left out), in one query."""
+        if not person_ids:
+            return {}
+        result = await self._session.exec(
+            select(PersonChange)
+            .where(
+                PersonChange.tenant_id == self._tenant_id,
+                col(PersonChange.person_id).in_(person_ids),
+            )
+            .order_by(
+                col(PersonChange.effective_at),
+                col(PersonChange.source_version),
+                col(PersonChange.id),
+            )
+        )
+        found: dict[str, list[PersonChange]] = {}
+        for change in result.all():
+            found.setdefault(change.person_id, []).append(change)
+        return found
 
     async def of(self, person_id: str) -> list[PersonChange]:
         """Oldest first: by effective time, then version, then when recorded."""

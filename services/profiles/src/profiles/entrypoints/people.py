@@ -7,11 +7,16 @@ from contracts.internal.people import (
     ManagerChain,
     OrgChangeRejectionView,
     PersonChangeRecord,
+    PersonDirectReports,
+    PersonHistory,
+    PersonManagers,
+    PersonReports,
     ReportEdge,
 )
 from contracts.pages import DEFAULT_PAGE, Connection, Edge, Items
 from contracts.people import PersonView
 from fastapi import APIRouter, Query
+from persistence.pages import Page
 from runtime.pages import After, First, decode_cursor, encode_cursor
 from runtime.refusals import not_found
 from runtime.units import UowDep
@@ -20,9 +25,24 @@ from service_auth.tokens import Caller
 
 from profiles.adapters.repository import PeopleRepository, Rejections
 from profiles.adapters.tables import OrgChangeRejection, Person
-from profiles.entrypoints.schemas import PeopleBatchRequest, ProfileEdit, SelfIdentificationRequest
+from profiles.entrypoints.schemas import (
+    DirectReportsBatch,
+    PeopleBatchRequest,
+    PersonIdsBatch,
+    ProfileEdit,
+    ReportsBatch,
+    SelfIdentificationRequest,
+)
 from profiles.entrypoints.views import change_record, person_view, rejection_view
-from profiles.service_layer.org_chart import history_of, managers_of, reports_of
+from profiles.service_layer.org_chart import (
+    Report,
+    history_of,
+    history_of_many,
+    managers_of,
+    managers_of_many,
+    reports_of,
+    reports_of_many,
+)
 from profiles.service_layer.profile_edits import edit_profile, record_self_identification
 
 router = APIRouter(prefix="/internal", tags=["people"])
@@ -68,6 +88,84 @@ async def batch_people(
     people = PeopleRepository(uow.session, caller.tenant_id)
     rows = await people.many(body.ids) + await people.by_external_ids(body.external_ids)
     return Items(items=[person_view(p) for p in rows])
+
+
+@router.post("/people/history/batch")
+async def batch_history(
+    caller: CallerDep, uow: UowDep, body: PersonIdsBatch
+) -> Items[PersonHistory]:
+    """Each person's history (as `/people/{id}/history`), for many people in one call."""
+    found = await history_of_many(uow.session, caller.tenant_id, body.person_ids)
+    return Items(
+        items=[
+            PersonHistory(person_id=person_id, items=[change_record(c) for c in changes])
+            for person_id, changes in found.items()
+        ]
+    )
+
+
+@router.post("/people/managers/batch")
+async def batch_managers(
+    caller: CallerDep, uow: UowDep, body: PersonIdsBatch
+) -> Items[PersonManagers]:
+    """Each person's chain of managers (as `/people/{id}/managers`), in one call."""
+    found = await managers_of_many(uow.session, caller.tenant_id, body.person_ids)
+    return Items(
+        items=[
+            PersonManagers(
+                person_id=person_id,
+                items=[person_view(p) for p in chain.managers],
+                pending_manager_external_id=chain.pending_manager_external_id,
+            )
+            for person_id, chain in found.items()
+        ]
+    )
+
+
+@router.post("/people/reports/batch")
+async def batch_reports(caller: CallerDep, uow: UowDep, body: ReportsBatch) -> Items[PersonReports]:
+    """Each person's first page of reports (as `/people/{id}/reports`), in one call."""
+    found = await reports_of_many(
+        uow.session, caller.tenant_id, body.person_ids, recursive=body.recursive, first=body.first
+    )
+    return Items(
+        items=[
+            PersonReports(
+                person_id=person_id,
+                edges=_report_edges(page),
+                total_count=page.total_count,
+                has_next_page=page.has_more,
+            )
+            for person_id, page in found.items()
+        ]
+    )
+
+
+@router.post("/people/direct-reports/batch")
+async def batch_direct_reports(
+    caller: CallerDep, uow: UowDep, body: DirectReportsBatch
+) -> Items[PersonDirectReports]:
+    """Each person's first page of direct reports as `/people?managerId=` lists them (by name,
+    with its cursors), in one call."""
+    found = await reports_of_many(
+        uow.session,
+        caller.tenant_id,
+        body.person_ids,
+        recursive=False,
+        first=body.first,
+        direct_by_name=True,
+    )
+    return Items(
+        items=[
+            PersonDirectReports(
+                person_id=person_id,
+                edges=[_person_edge(r.person) for r in page.items],
+                total_count=page.total_count,
+                has_next_page=page.has_more,
+            )
+            for person_id, page in found.items()
+        ]
+    )
 
 
 @router.get("/people/{person_id}")
@@ -116,17 +214,19 @@ async def person_reports(
         after=decode_cursor(after, int, str, str) if after else None,
     )
     return Connection(
-        edges=[
-            ReportEdge(
-                cursor=encode_cursor(r.depth, r.person.display_name, r.person.id),
-                depth=r.depth,
-                node=person_view(r.person),
-            )
-            for r in page.items
-        ],
-        total_count=page.total_count,
-        has_next_page=page.has_more,
+        edges=_report_edges(page), total_count=page.total_count, has_next_page=page.has_more
     )
+
+
+def _report_edges(page: Page[Report]) -> list[ReportEdge]:
+    return [
+        ReportEdge(
+            cursor=encode_cursor(r.depth, r.person.display_name, r.person.id),
+            depth=r.depth,
+            node=person_view(r.person),
+        )
+        for r in page.items
+    ]
 
 
 @router.patch("/people/{person_id}/profile")

@@ -4,6 +4,7 @@ self-identification comes in here and never goes out: no view has a field for it
 from typing import Annotated, Any
 
 from contracts.base import ContractModel
+from contracts.pages import DEFAULT_PAGE, MAX_PAGE
 from pydantic import (
     ConfigDict,
     Field,
@@ -21,6 +22,26 @@ from profiles.domain.profile import distinct
 class PeopleBatchRequest(ContractModel):
     ids: list[str] = Field(default_factory=list, max_length=500)
     external_ids: list[str] = Field(default_factory=list, max_length=500)
+
+
+PersonId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class PersonIdsBatch(ContractModel):
+    """The people of a page, asked about together (the gateway's DataLoaders)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person_ids: list[PersonId] = Field(max_length=500)
+
+
+class ReportsBatch(PersonIdsBatch):
+    first: int = Field(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE)
+    recursive: bool = False
+
+
+class DirectReportsBatch(PersonIdsBatch):
+    first: int = Field(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE)
 
 
 # --- self-service ----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 Each walk is one recursive query (see `PeopleRepository`); the people come with it or from
 one more query."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from persistence.pages import Page
@@ -30,6 +31,10 @@ async def managers_of(session: AsyncSession, tenant_id: str, person_id: str) -> 
     person = await _existing(people, person_id)
     chain = chain_up(person.external_id, await people.manager_links_up(person.external_id))
     found = {p.external_id: p for p in await people.by_external_ids(chain)}
+    return _above(chain, found)
+
+
+def _above(chain: tuple[str, ...], found: dict[str, Person]) -> ManagersAbove:
     managers: list[Person] = []
     for external_id in chain:
         if external_id not in found:
@@ -37,6 +42,63 @@ async def managers_of(session: AsyncSession, tenant_id: str, person_id: str) -> 
             return ManagersAbove(managers, external_id)
         managers.append(found[external_id])
     return ManagersAbove(managers, None)
+
+
+# --- for many people at once (a page of them): a few queries, however many people ----------
+# Each answers for the people of `person_ids` the tenant has; anyone else is left out.
+
+
+async def managers_of_many(
+    session: AsyncSession, tenant_id: str, person_ids: Sequence[str]
+) -> dict[str, ManagersAbove]:
+    people = PeopleRepository(session, tenant_id)
+    persons = await people.many(person_ids)
+    links = await people.manager_links_up_many([p.external_id for p in persons])
+    chains = {p.id: chain_up(p.external_id, links.get(p.external_id, {})) for p in persons}
+    named = {external_id for chain in chains.values() for external_id in chain}
+    found = {p.external_id: p for p in await people.by_external_ids(sorted(named))}
+    return {person_id: _above(chain, found) for person_id, chain in chains.items()}
+
+
+async def reports_of_many(
+    session: AsyncSession,
+    tenant_id: str,
+    person_ids: Sequence[str],
+    *,
+    recursive: bool,
+    first: int,
+    direct_by_name: bool = False,
+) -> dict[str, Page[Report]]:
+    """The first page of `reports_of` for each person; `direct_by_name`: their direct reports
+    as the people list orders them (by name, then id) instead."""
+    people = PeopleRepository(session, tenant_id)
+    persons = await people.many(person_ids)
+    roots = [p.external_id for p in persons]
+    found = (
+        await people.reporting_to_many(roots, first=first)
+        if direct_by_name
+        else await people.below_many(roots, recursive=recursive, first=first)
+    )
+    pages: dict[str, Page[Report]] = {}
+    for person in persons:
+        below = found.get(person.external_id)
+        if below is None:
+            pages[person.id] = Page(items=[], total_count=0, has_more=False)
+            continue
+        pages[person.id] = Page(
+            items=[Report(report, depth) for report, depth in below.people],
+            total_count=below.total_count,
+            has_more=below.total_count > len(below.people),
+        )
+    return pages
+
+
+async def history_of_many(
+    session: AsyncSession, tenant_id: str, person_ids: Sequence[str]
+) -> dict[str, list[PersonChange]]:
+    persons = await PeopleRepository(session, tenant_id).many(person_ids)
+    changes = await PersonHistory(session, tenant_id).of_many([p.id for p in persons])
+    return {p.id: changes.get(p.id, []) for p in persons}
 
 
 async def reports_of(
