@@ -12,7 +12,7 @@ from runtime.process import ServiceProcess
 from service_auth.tokens import TokenMinter
 from telemetry.tracing import instrument_httpx
 
-from gateway.adapters import tables
+from gateway.adapters import metadata
 from gateway.adapters.upstream import ServiceClient
 from gateway.config import GatewaySettings, GatewayStoreSettings
 from gateway.graphql.context import Upstreams
@@ -26,7 +26,7 @@ def build(settings: GatewayStoreSettings, kafka: KafkaSettings) -> ServiceProces
         name="gateway",
         database_url=settings.database_url_for("gateway"),
         migrations_dir=MIGRATIONS,
-        tables=tables.messaging,
+        tables=metadata.messaging,
         bootstrap_servers=kafka.bootstrap_servers,
         run_workers=settings.run_workers,
         resources=[upstream_clients(settings)] if isinstance(settings, GatewaySettings) else [],

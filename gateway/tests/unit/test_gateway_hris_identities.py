@@ -11,7 +11,8 @@ import pytest
 import pytest_asyncio
 from contracts.hris import HrisChange, HrisChangeType
 from devstack.pytest_plugin import DatabaseFactory
-from gateway.adapters.tables import HrisConnection, HrisIdentity, HrisPendingManager, messaging
+from gateway.adapters.metadata import messaging
+from gateway.adapters.tables import HrisConnection, HrisIdentity, HrisPendingManager
 from gateway.bootstrap import MIGRATIONS
 from gateway.hris import merge
 from gateway.hris.delivery import InvalidDelivery, NormalizeContext, Verified, epoch_ms

@@ -1,19 +1,14 @@
-"""The gateway's own tables: tenants, their API keys and HRIS connections."""
+"""The gateway's own tables: tenants, their API keys, HRIS connections and what the gateway
+learns from their deliveries."""
 
 from datetime import datetime
 from typing import Any
 
-from messaging.tables import messaging_tables
 from persistence.types import UtcDateTime
-from sqlalchemy import JSON, BigInteger, Column, Index, MetaData
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, BigInteger, Column, Index
+from sqlmodel import Field
 
-metadata = MetaData()
-
-
-class GatewayTable(SQLModel, registry=registry(metadata=metadata)):
-    pass
+from gateway.adapters.base import GatewayTable
 
 
 class Tenant(GatewayTable, table=True):
@@ -84,9 +79,3 @@ class HrisPendingManager(GatewayTable, table=True):
     source_version: int = Field(sa_column=Column(BigInteger(), primary_key=True))
     manager_provider_id: str = Field(max_length=256)
     effective_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
-
-
-messaging = messaging_tables(metadata)
-
-# Every table module registers on `metadata` (Alembic and the app import this module only).
-from gateway.scim import tables as scim_tables  # noqa: E402, F401

@@ -12,7 +12,7 @@ from persistence.types import UtcDateTime
 from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field
 
-from gateway.adapters.tables import GatewayTable
+from gateway.adapters.base import GatewayTable
 
 _LIVE = text("deleted_at IS NULL")
 
