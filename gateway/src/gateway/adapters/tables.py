@@ -79,3 +79,22 @@ class HrisPendingManager(GatewayTable, table=True):
     source_version: int = Field(sa_column=Column(BigInteger(), primary_key=True))
     manager_provider_id: str = Field(max_length=256)
     effective_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class HrisDeliveryReceipt(GatewayTable, table=True):
+    """A delivery accepted from an HRIS connection, written in the transaction that stored its
+    changes in the outbox: once settled, a redelivery (a sender's retry, or a replay of the
+    signed bytes) is answered as the first was and changes nothing, without fetching or
+    normalizing again. Kept for `RECEIPT_RETENTION`, well past every replay window."""
+
+    __tablename__ = "hris_delivery_receipt"
+    __table_args__ = (Index("ix_hris_delivery_receipt_received", "received_at"),)
+
+    connection_id: str = Field(foreign_key="hris_connection.id", primary_key=True, max_length=64)
+    # SHA-256 (hex) of the sender's delivery id: fixed length, whatever the sender chose.
+    delivery_digest: str = Field(primary_key=True, max_length=64)
+    changes: int  # how many changes the delivery was accepted with: the answer to repeat
+    # False while a redelivery could still bring something new (BambooHR: the employee was
+    # read within the second the notification was signed in; see HrisProvider.settles).
+    settled: bool
+    received_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
