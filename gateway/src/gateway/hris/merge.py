@@ -5,8 +5,10 @@ each carrying the full Employee record inline (`{hook, linked_account, data}`).
   the organization's signature key (Merge: "Merge webhooks sent to you"); with or without
   `=` padding.
 - Dedupe: `hook.id` names the webhook configuration, not the event; Merge says to key on the
-  signature, so a change's id is `merge:` + sha256(signature). A retry is the same body, so the
-  same signature, the same change id and the same event id: consumers keep one.
+  signature, so the delivery id and a change's id (`merge:` + sha256(signature)) come from it.
+  A retry is the same body, so the same signature: it is answered from the delivery's receipt
+  and changes nothing; past the receipt's retention it is the same change id and event id,
+  and consumers keep one.
 - Version: `data.modified_at`, in epoch milliseconds. Merge stamps it when its copy of the
   employee changes, so a late retry carries the (older) version of the data it holds; the
   delivery time would rank that retry above newer data.
