@@ -9,6 +9,7 @@ forgets its log, and consumers of a shared system would have to live through tha
 import asyncio
 import json
 import os
+import signal
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -78,60 +79,61 @@ async def restart_broker(system: RunningSystem) -> None:
     await asyncio.to_thread(system.stack.start_broker)
 
 
-async def arrived_once(
+def of_tenant(records: list[Any], tenant: dict[str, str]) -> list[Any]:
+    wanted = tenant["tenantId"].encode()
+    return [r for r in records if dict(r.headers or []).get("ce_tenantid") == wanted]
+
+
+async def applied_once(
     system: RunningSystem, tenant: dict[str, str], changes: list[dict[str, Any]]
 ) -> None:
-    """Each change is in profiles, was published once, and made one person.created."""
-    api_key, tenant_id = tenant["apiKey"], tenant["tenantId"]
+    """Each change is in profiles, and made exactly one person.created."""
     external_ids = [c["employee"]["externalId"] for c in changes]
     for external_id in external_ids:
 
         async def active(external_id: str = external_id) -> Any:
-            body = await system.graphql(api_key, PERSON, {"externalId": external_id})
+            body = await system.graphql(tenant["apiKey"], PERSON, {"externalId": external_id})
             found = body.get("data", {}).get("person")
             return found if found and found["status"] == "ACTIVE" else None
 
         await eventually(active, timeout_s=90)
 
-    def of_tenant(records: list[Any]) -> list[Any]:
-        return [
-            r for r in records if dict(r.headers or []).get("ce_tenantid") == tenant_id.encode()
-        ]
-
     def created(records: list[Any]) -> list[dict[str, Any]]:
         return [
             json.loads(r.value)
-            for r in of_tenant(records)
+            for r in of_tenant(records, tenant)
             if dict(r.headers or [])["ce_type"] == PersonCreated.event_type.encode()
         ]
 
-    # Everything is on the log by now (the people exist): a second copy would be read too.
-    published = of_tenant(await read_all(system, HrisChangeReceived.topic, of_tenant, changes))
-    connection_id = tenant["hrisConnectionId"]
-    assert sorted(dict(r.headers or [])["ce_id"].decode() for r in published) == sorted(
-        change_event_id(connection_id, c["id"]) for c in changes
-    )
-    people = created(await read_all(system, PersonCreated.topic, created, changes))
+    # Everything is on the log by now (the people exist): a second one would be read too.
+    people = created(await read_all(system, PersonCreated.topic, created, len(changes)))
     assert sorted(p["person"]["externalId"] for p in people) == sorted(external_ids)
 
 
+async def published_ids(
+    system: RunningSystem, tenant: dict[str, str], changes: list[dict[str, Any]]
+) -> list[str]:
+    """The ids of the tenant's hris.change.received records on the broker, sorted."""
+    records = await read_all(
+        system, HrisChangeReceived.topic, lambda found: of_tenant(found, tenant), len(changes)
+    )
+    return sorted(dict(r.headers or [])["ce_id"].decode() for r in of_tenant(records, tenant))
+
+
 async def read_all(
-    system: RunningSystem,
-    topic: str,
-    wanted: Callable[[list[Any]], list[Any]],
-    changes: list[dict[str, Any]],
+    system: RunningSystem, topic: str, wanted: Callable[[list[Any]], list[Any]], count: int
 ) -> list[Any]:
-    """The topic from its start, once `wanted` finds a record per change; a reader that gets
+    """The topic from its start, once `wanted` finds `count` records in it; a reader that gets
     nothing in time (a loaded machine, a broker just restarted) is tried again."""
     records: list[Any] = []
     for _ in range(3):
         records = await read_topic(
             system.bootstrap_servers,
             topic,
-            until=lambda found: len(wanted(found)) >= len(changes),
+            until=lambda found: len(wanted(found)) >= count,
             timeout_s=30,
         )
-        if len(wanted(records)) >= len(changes):
+        if len(wanted(records)) >= count:
             break
     return records
 
@@ -149,9 +151,22 @@ async def test_a_delivery_accepted_while_the_broker_is_down_is_applied_once_it_i
     assert accepted.json() == {"received": True, "changes": 2}
     assert len(await waiting_in_the_outbox(system)) == 2
 
-    await restart_broker(system)  # the gateway kept running: its relay sends them now
-    await arrived_once(system, tenant, changes)
+    # The gateway keeps running. It is held still while the broker comes back and gets its
+    # topics: a record produced to a topic the restarted embedded broker has not created yet
+    # is acknowledged and dropped (a Tansu quirk; a lost broker log is issue 9's relay work).
+    gateway = system.stack.processes[GATEWAY.name]
+    gateway.send_signal(signal.SIGSTOP)
+    try:
+        await restart_broker(system)
+    finally:
+        gateway.send_signal(signal.SIGCONT)
+    await applied_once(system, tenant, changes)
     assert await waiting_in_the_outbox(system) == []
+    # At least once on the log (a publish attempt that timed out while the broker was down may
+    # still be delivered beside its retry); consumers' inboxes keep one, as checked above.
+    connection_id = tenant["hrisConnectionId"]
+    expected = {change_event_id(connection_id, c["id"]) for c in changes}
+    assert set(await published_ids(system, tenant, changes)) == expected
 
 
 async def test_a_gateway_killed_between_commit_and_publish_still_delivers_once(
@@ -166,9 +181,8 @@ async def test_a_gateway_killed_between_commit_and_publish_still_delivers_once(
     accepted = await system.push_changes(tenant, changes)
     assert accepted.status_code == 202, accepted.text
     connection_id = tenant["hrisConnectionId"]
-    assert await waiting_in_the_outbox(system) == [
-        change_event_id(connection_id, c["id"]) for c in changes
-    ]
+    expected = [change_event_id(connection_id, c["id"]) for c in changes]
+    assert await waiting_in_the_outbox(system) == expected
 
     gateway = system.stack.processes[GATEWAY.name]
     gateway.kill()  # SIGKILL: no shutdown, no last relay pass
@@ -177,5 +191,7 @@ async def test_a_gateway_killed_between_commit_and_publish_still_delivers_once(
     await restart_broker(system)
     system.stack.start_process(GATEWAY)
     await asyncio.to_thread(system.stack.wait_ready, 90.0)
-    await arrived_once(system, tenant, changes)
+    await applied_once(system, tenant, changes)
     assert await waiting_in_the_outbox(system) == []
+    # Nothing was sent before the kill: the restarted gateway published each change once.
+    assert await published_ids(system, tenant, changes) == sorted(expected)
