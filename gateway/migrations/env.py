@@ -1,4 +1,4 @@
-from gateway.adapters.tables import metadata
+from gateway.adapters.metadata import metadata
 from persistence.migrations import run_env
 
 run_env(metadata)

@@ -20,7 +20,7 @@ SERVICES = {
     "matching": ("services/matching/migrations", "matching.adapters.tables"),
     "sessions": ("services/sessions/migrations", "sessions.adapters.tables"),
     "feedback": ("services/feedback/migrations", "feedback.adapters.tables"),
-    "gateway": ("gateway/migrations", "gateway.adapters.tables"),
+    "gateway": ("gateway/migrations", "gateway.adapters.metadata"),
 }
 
 

@@ -12,22 +12,25 @@ from runtime.process import ServiceProcess
 from service_auth.tokens import TokenMinter
 from telemetry.tracing import instrument_httpx
 
-from gateway.adapters import tables
+from gateway.adapters import metadata
 from gateway.adapters.upstream import ServiceClient, Upstreams
 from gateway.config import GatewaySettings, GatewayStoreSettings
+from gateway.service_layer.hris_deliveries import keep_receipts_bounded
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def build(settings: GatewayStoreSettings, kafka: KafkaSettings) -> ServiceProcess:
-    """The gateway's process: its database, outbox relay and (when serving) its clients."""
+    """The gateway's process: its database, outbox relay, the keeper of HRIS delivery receipts
+    and (when serving) its clients."""
     return ServiceProcess(
         name="gateway",
         database_url=settings.database_url_for("gateway"),
         migrations_dir=MIGRATIONS,
-        tables=tables.messaging,
+        tables=metadata.messaging,
         bootstrap_servers=kafka.bootstrap_servers,
         run_workers=settings.run_workers,
+        workers=[keep_receipts_bounded],
         resources=[upstream_clients(settings)] if isinstance(settings, GatewaySettings) else [],
     )
 

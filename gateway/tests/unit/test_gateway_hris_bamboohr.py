@@ -24,6 +24,7 @@ from gateway.hris.delivery import (
     SourceUnavailable,
     UnsupportedMediaType,
     VerificationFailed,
+    Verified,
     validated_changes,
 )
 from hypothesis import given
@@ -292,11 +293,31 @@ def test_a_later_fetch_is_a_newer_change_even_for_the_same_notification(gap_ms: 
     first = bamboohr.employee_change(event(), DELIVERY, OBSERVED_AT, ADA)
     later = OBSERVED_AT + timedelta(milliseconds=gap_ms)
     again = bamboohr.employee_change(event(), DELIVERY, later, ADA)
-    # A redelivery (or a second change in the same second: the bytes cannot tell) is fetched
-    # again and is a change of its own, newer by exactly the time between the fetches.
+    # A notification fetched again (its first fetch may predate a second change in the same
+    # second: the bytes cannot tell) is a change of its own, newer by exactly the time between
+    # the fetches.
     assert again["sourceVersion"] - first["sourceVersion"] == gap_ms
     assert again["id"] != first["id"]
     assert again["employee"] == first["employee"]
+
+
+@given(after_ms=st.integers(min_value=-(10**6), max_value=10**6))
+def test_a_fetch_settles_the_notification_once_it_began_a_second_after_it_was_signed(
+    after_ms: int,
+) -> None:
+    verified = Verified(DELIVERY, sent_at=SENT_AT)
+    observed_at = SENT_AT + timedelta(milliseconds=after_ms)
+    fetched = bamboohr.Fetched(event(), observed_at, ADA)
+    # Before that, a change notified in the same second may have come after the fetch: a
+    # redelivery is fetched again.
+    assert bamboohr.settles(verified, fetched) is (after_ms >= 1000)
+
+
+def test_a_deletion_settles_at_once_and_an_unsigned_moment_never() -> None:
+    deleted = bamboohr.Fetched(event("employee.deleted"), SENT_AT, None)
+    assert bamboohr.settles(Verified(DELIVERY, sent_at=SENT_AT), deleted)
+    updated = bamboohr.Fetched(event(), SENT_AT + timedelta(hours=1), ADA)
+    assert not bamboohr.settles(Verified(DELIVERY), updated)
 
 
 def test_empty_values_clear_but_email_and_name_are_never_cleared() -> None:

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from devstack.pytest_plugin import DatabaseFactory
-from gateway.adapters.tables import HrisConnection, messaging
+from gateway.adapters.metadata import messaging
+from gateway.adapters.tables import HrisConnection
 from gateway.bootstrap import MIGRATIONS
 from gateway.service_layer.tenants import (
     InvalidConnection,

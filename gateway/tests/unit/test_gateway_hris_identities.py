@@ -1,6 +1,7 @@
 """Merge names managers by Merge ids: the identity map learned from deliveries, and manager
-links that wait for an identity, against a real database (SQLite, or PostgreSQL with
-TEST_DATABASE_URL) migrated as the gateway migrates itself."""
+links that wait for an identity, written in the delivery's own transaction, against a real
+database (SQLite, or PostgreSQL with TEST_DATABASE_URL) migrated as the gateway migrates
+itself."""
 
 import copy
 from collections.abc import AsyncIterator
@@ -11,7 +12,8 @@ import pytest
 import pytest_asyncio
 from contracts.hris import HrisChange, HrisChangeType
 from devstack.pytest_plugin import DatabaseFactory
-from gateway.adapters.tables import HrisConnection, HrisIdentity, HrisPendingManager, messaging
+from gateway.adapters.metadata import messaging
+from gateway.adapters.tables import HrisConnection, HrisIdentity, HrisPendingManager
 from gateway.bootstrap import MIGRATIONS
 from gateway.hris import merge
 from gateway.hris.delivery import InvalidDelivery, NormalizeContext, Verified, epoch_ms
@@ -80,18 +82,14 @@ async def normalize(
     delivery = merge.MergeDelivery.model_validate(
         {"hook": {"event": event}, "data": copy.deepcopy(data)}
     )
-    context = NormalizeContext(
-        connection,
-        Verified(delivery_id or f"sig-{data['id']}-{data['modified_at']}"),
-        RECEIVED,
-        uow,
-    )
-    try:
-        changes = await merge.normalize(delivery, context)
+    verified = Verified(delivery_id or f"sig-{data['id']}-{data['modified_at']}")
+    # As the webhook accepts it: one transaction, committed only for an accepted delivery.
+    async with uow() as tx:
+        changes = await merge.normalize(
+            delivery, NormalizeContext(connection, verified, RECEIVED, tx)
+        )
         if accept:
-            await context.accepted()
-    finally:
-        await context.close()
+            await tx.commit()
     return changes
 
 
@@ -147,7 +145,7 @@ async def test_links_stay_until_a_delivery_that_sends_them_is_accepted(
 ) -> None:
     connection = await merge_connection(uow)
     await normalize(uow, connection, employee("m-r", "R3", manager="m-boss"))
-    # The manager's delivery could not be published (503): the HRIS sends it again.
+    # The manager's delivery could not be stored (503, rolled back): the HRIS sends it again.
     first = await normalize(uow, connection, employee("m-boss", "B3"), accept=False)
     assert len(first) == 2
     assert len(await pending(uow, connection)) == 1

@@ -1,19 +1,14 @@
-"""The gateway's own tables: tenants, their API keys and HRIS connections."""
+"""The gateway's own tables: tenants, their API keys, HRIS connections and what the gateway
+learns from their deliveries."""
 
 from datetime import datetime
 from typing import Any
 
-from messaging.tables import messaging_tables
 from persistence.types import UtcDateTime
-from sqlalchemy import JSON, BigInteger, Column, Index, MetaData
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, BigInteger, Column, Index
+from sqlmodel import Field
 
-metadata = MetaData()
-
-
-class GatewayTable(SQLModel, registry=registry(metadata=metadata)):
-    pass
+from gateway.adapters.base import GatewayTable
 
 
 class Tenant(GatewayTable, table=True):
@@ -86,7 +81,20 @@ class HrisPendingManager(GatewayTable, table=True):
     effective_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
-messaging = messaging_tables(metadata)
+class HrisDeliveryReceipt(GatewayTable, table=True):
+    """A delivery accepted from an HRIS connection, written in the transaction that stored its
+    changes in the outbox: once settled, a redelivery (a sender's retry, or a replay of the
+    signed bytes) is answered as the first was and changes nothing, without fetching or
+    normalizing again. Kept for `RECEIPT_RETENTION`, well past every replay window."""
 
-# Every table module registers on `metadata` (Alembic and the app import this module only).
-from gateway.scim import tables as scim_tables  # noqa: E402, F401
+    __tablename__ = "hris_delivery_receipt"
+    __table_args__ = (Index("ix_hris_delivery_receipt_received", "received_at"),)
+
+    connection_id: str = Field(foreign_key="hris_connection.id", primary_key=True, max_length=64)
+    # SHA-256 (hex) of the sender's delivery id: fixed length, whatever the sender chose.
+    delivery_digest: str = Field(primary_key=True, max_length=64)
+    changes: int  # how many changes the delivery was accepted with: the answer to repeat
+    # False while a redelivery could still bring something new (BambooHR: the employee was
+    # read within the second the notification was signed in; see HrisProvider.settles).
+    settled: bool
+    received_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))

@@ -1,39 +1,42 @@
 """POST /webhooks/hris/{connectionId}[/{provider}]: org changes pushed by an HRIS.
 
 One loop for every provider: read the body (bounded) → verify it with the provider's scheme →
-parse → normalize to canonical changes → publish to Kafka with acks=all → 202. Nothing is
-published unless all of that holds; a broker (or an HRIS API) that cannot take part gets a
-503 so the HRIS retries. Without `{provider}` the delivery is Cairn's canonical format.
+answer a redelivery as before → parse → complete it from the HRIS's API where the provider
+needs to (outside any transaction) → normalize and store the changes in the gateway's outbox,
+with the delivery's receipt, in one transaction → 202 once that has committed. The relay
+publishes; a broker that is down delays the changes, it does not refuse them. Nothing is
+stored unless all of that holds; a 503 (retry) means the gateway's database, or the HRIS's
+API, could not take part. Without `{provider}` the delivery is Cairn's canonical format.
 """
 
 import logging
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from contracts.hris import HrisChangeReceived
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from messaging.envelope import envelope_for
 from messaging.outbox import utcnow
-from messaging.publisher import BrokerUnavailable
 from runtime.bodies import read_within
 from runtime.problems import problem
 
-from gateway.domain.hris_delivery import MAX_CHANGES, HrisDelivery, received_events
+from gateway.adapters.database import DATABASE_UNAVAILABLE
+from gateway.adapters.tables import HrisConnection
 from gateway.hris import canonical
 from gateway.hris.delivery import (
     DeliveryRejected,
+    FetchContext,
     HrisProvider,
-    NormalizeContext,
     SourceUnavailable,
     VerificationFailed,
 )
 from gateway.hris.registry import PROVIDERS, provider_named
+from gateway.service_layer.hris_deliveries import accept_delivery, accepted_before
 from gateway.service_layer.tenants import active_connection
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])
 
 P = TypeVar("P")
+F = TypeVar("F")
 _UNAUTHORIZED = "the webhook signature does not verify"
 _RETRY_AFTER = {"Retry-After": "30"}
 
@@ -58,9 +61,10 @@ async def receive_provider_changes(
     return await _receive(request, connection_id, adapter)
 
 
-async def _receive(request: Request, connection_id: str, provider: HrisProvider[P]) -> JSONResponse:
+async def _receive(
+    request: Request, connection_id: str, provider: HrisProvider[Any, Any]
+) -> JSONResponse:
     settings = request.app.state.settings
-    process = request.app.state.process
     body = await read_within(request, settings.max_webhook_bytes)
     if body is None:
         return problem(
@@ -68,7 +72,25 @@ async def _receive(request: Request, connection_id: str, provider: HrisProvider[
             "Payload too large",
             f"a delivery may be at most {settings.max_webhook_bytes} bytes",
         )
+    try:
+        return await _verify_and_accept(request, connection_id, provider, body)
+    except DATABASE_UNAVAILABLE:
+        # Nothing was stored (the transaction did not commit): the HRIS sends it again.
+        log.exception(
+            "hris webhook for %s not accepted: the database is unavailable", connection_id
+        )
+        return problem(
+            503,
+            "Service Unavailable",
+            "the gateway cannot store this delivery now; retry later",
+            headers=_RETRY_AFTER,
+        )
 
+
+async def _verify_and_accept(
+    request: Request, connection_id: str, provider: HrisProvider[P, F], body: bytes
+) -> JSONResponse:
+    process = request.app.state.process
     async with process.uow() as uow:
         connection = await active_connection(uow, connection_id)
     # Unknown connection, another provider's connection and a bad signature look alike: no
@@ -83,58 +105,37 @@ async def _receive(request: Request, connection_id: str, provider: HrisProvider[
         log.warning("hris webhook rejected for connection %s", connection_id)
         return problem(401, "Unauthorized", _UNAUTHORIZED)
 
-    context = NormalizeContext(
-        connection, verified, received_at, process.uow, settings.hris_fetch_timeout_s
-    )
+    # Before any work: a settled redelivery is not parsed, fetched or stored again.
+    earlier = await accepted_before(process.uow, connection.id, verified.delivery_id)
+    if earlier is not None:
+        return _accepted(earlier)
     try:
-        return await _accept(provider, body, request, context)
-    finally:
-        await context.close()
-
-
-async def _accept(
-    provider: HrisProvider[P], body: bytes, request: Request, context: NormalizeContext
-) -> JSONResponse:
-    connection = context.connection
-    try:
-        payload = provider.parse(body, request.headers)
-        changes = await provider.normalize(payload, context)
+        fetched = await _fetched(
+            request, provider, provider.parse(body, request.headers), connection
+        )
+        changes = await accept_delivery(
+            process.uow, provider, fetched, connection, verified, received_at
+        )
+    except VerificationFailed:  # the connection was disabled meanwhile
+        return problem(401, "Unauthorized", _UNAUTHORIZED)
     except DeliveryRejected as exc:
         unavailable = isinstance(exc, SourceUnavailable)
         if unavailable:
             log.error("hris webhook for %s not accepted: %s", connection.id, exc.detail)
         headers = _RETRY_AFTER if unavailable else None
         return problem(exc.status, exc.title, exc.detail, exc.errors, headers=headers)
+    return _accepted(changes)
 
-    # A provider may derive more changes than one canonical delivery holds (Merge's manager
-    # links); each batch becomes events the same way.
-    events = [
-        event
-        for start in range(0, len(changes), MAX_CHANGES)
-        for event in received_events(
-            HrisDelivery(changes=changes[start : start + MAX_CHANGES]),
-            connection.id,
-            provider.channel,
-            context.received_at,
-        )
-    ]
-    envelopes = [
-        envelope_for(
-            event, tenant_id=connection.tenant_id, source="/cairn/gateway", event_id=event_id
-        )
-        for event_id, event in events
-    ]
+
+async def _fetched(
+    request: Request, provider: HrisProvider[P, F], payload: P, connection: HrisConnection
+) -> F:
+    context = FetchContext(connection, request.app.state.settings.hris_fetch_timeout_s)
     try:
-        await request.app.state.process.publisher.publish(
-            envelopes, {e.id: HrisChangeReceived.topic for e in envelopes}
-        )
-    except BrokerUnavailable as exc:
-        log.error("hris webhook for %s not accepted: %s", connection.id, exc)
-        return problem(
-            503,
-            "Service Unavailable",
-            "the event log is unavailable; retry later",
-            headers=_RETRY_AFTER,
-        )
-    await context.accepted()
-    return JSONResponse({"received": True, "changes": len(envelopes)}, status_code=202)
+        return await provider.fetch(payload, context)
+    finally:
+        await context.close()
+
+
+def _accepted(changes: int) -> JSONResponse:
+    return JSONResponse({"received": True, "changes": changes}, status_code=202)

@@ -12,10 +12,15 @@ itself is fetched from BambooHR's API.
   before the fetch: a `created` and an `updated` in the same second would tie, and the newer
   record would be dropped.) Clocks of several gateway replicas must agree to well under the
   time between two changes of one employee.
-- Redeliveries are not deduplicated, on purpose: a notification's bytes do not tell a retry
-  from a second change in the same second, and dropping the second would lose its newer
-  record. Each fetch is a change of its own (id `bamboohr:{employeeId}:{version}:{signature
-  digest}`); refetching the current state is harmless, as equal fields change nothing.
+- Redeliveries are deduplicated: the delivery id is the signature's digest, and a notification
+  already accepted (a retry, or a replay of the signed bytes within the window) is answered
+  as before without fetching again, so replays cannot spend the tenant's API key. One case
+  is fetched again: the bytes cannot tell a retry from a second change of the same fields in
+  the same second, so while the only fetch so far began within the second the notification
+  was signed in, it may predate that second change. A fetch that began a second or more
+  after the signed timestamp saw every change these bytes can stand for, and settles them
+  (`settles`); replays cost at most that one more fetch. Each fetch is a change of its own
+  (id `bamboohr:{employeeId}:{version}:{signature digest}`).
 - The diff: the fetched record goes out whole as one change; profiles keeps per field the
   version that set it and changes only what differs (a record equal to ours changes nothing).
 - Types: `deleted`, status Inactive, or a 404 from BambooHR → terminated; `created` → hired;
@@ -29,6 +34,7 @@ import hashlib
 import hmac
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -39,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, fie
 
 from gateway.adapters.tables import HrisConnection
 from gateway.hris.delivery import (
+    FetchContext,
     Headers,
     HrisProvider,
     InvalidDelivery,
@@ -56,6 +63,7 @@ from gateway.hris.delivery import (
 SIGNATURE_HEADER = "x-bamboohr-signature"
 TIMESTAMP_HEADER = "x-bamboohr-timestamp"
 WINDOW = timedelta(minutes=5)
+_TIMESTAMP_RESOLUTION = timedelta(seconds=1)
 FIELDS = (
     "firstName",
     "lastName",
@@ -183,15 +191,41 @@ def parse(body: bytes, headers: Headers) -> BambooHREvent:
         raise InvalidDelivery(errors) from exc
 
 
-async def normalize(event: BambooHREvent, context: NormalizeContext) -> list[HrisChange]:
-    change_type = _TYPES[event.type]
-    record: dict[str, Any] | None = None
+@dataclass(frozen=True)
+class Fetched:
+    """A notification and the employee as BambooHR had it at `observed_at` (None: gone)."""
+
+    event: BambooHREvent
+    observed_at: datetime
+    record: dict[str, Any] | None
+
+
+async def fetch(event: BambooHREvent, context: FetchContext) -> Fetched:
+    """The employee the notification is about, from BambooHR's API (none for a deletion)."""
     observed_at = utcnow()  # before the fetch: what it returns is at least this new
-    if change_type is not HrisChangeType.TERMINATED:
+    record: dict[str, Any] | None = None
+    if _TYPES[event.type] is not HrisChangeType.TERMINATED:
         record = await fetch_employee(
             settings_of(context.connection), event.data.employee_id, context.http()
         )
-    change = employee_change(event, context.verified.delivery_id, observed_at, record)
+    return Fetched(event, observed_at, record)
+
+
+def settles(verified: Verified, fetched: Fetched) -> bool:
+    """Whether the notification's bytes can stand for no change the fetch did not see: a
+    deletion fetches nothing, and a fetch begun a second after the signed timestamp (its
+    resolution) came after every change notified with that timestamp."""
+    if _TYPES[fetched.event.type] is HrisChangeType.TERMINATED:
+        return True
+    if verified.sent_at is None:
+        return False
+    return fetched.observed_at >= verified.sent_at + _TIMESTAMP_RESOLUTION
+
+
+async def normalize(fetched: Fetched, context: NormalizeContext) -> list[HrisChange]:
+    change = employee_change(
+        fetched.event, context.verified.delivery_id, fetched.observed_at, fetched.record
+    )
     return validated_changes([change], _FIELDS)
 
 
@@ -308,6 +342,8 @@ PROVIDER = HrisProvider(
     channel="bamboohr",
     verify=verify,
     parse=parse,
+    fetch=fetch,
     normalize=normalize,
+    settles=settles,
     settings=BambooHRSettings,
 )

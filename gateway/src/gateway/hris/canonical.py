@@ -21,6 +21,7 @@ from gateway.hris.delivery import (
     NormalizeContext,
     VerificationFailed,
     Verified,
+    nothing_to_fetch,
 )
 
 _HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
@@ -58,6 +59,7 @@ PROVIDER = HrisProvider(
     channel="webhook",
     verify=verify,
     parse=parse,
+    fetch=nothing_to_fetch,
     normalize=normalize,
     issues_secret=True,
 )

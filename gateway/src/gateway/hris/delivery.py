@@ -3,19 +3,20 @@ turn a verified delivery into canonical org changes."""
 
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import httpx
 from contracts.hris import HrisChange
-from messaging.outbox import UnitOfWorkFactory
+from messaging.outbox import UnitOfWork
 from pydantic import BaseModel, ValidationError
 
 from gateway.adapters.tables import HrisConnection
 from gateway.domain.hris_delivery import HrisDelivery
 
-P = TypeVar("P")
+P = TypeVar("P")  # a delivery as parsed
+F = TypeVar("F")  # a delivery as completed from the HRIS's API (often the parsed one itself)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Headers = Mapping[str, str]  # case-insensitive in the route (Starlette's Headers)
 
@@ -26,7 +27,7 @@ class VerificationFailed(Exception):
 
 
 class DeliveryRejected(Exception):
-    """The delivery cannot be accepted as it is; nothing is published."""
+    """The delivery cannot be accepted as it is; nothing is stored."""
 
     status = 422
     title = "Invalid org changes"
@@ -69,16 +70,14 @@ class Verified:
 
 
 @dataclass
-class NormalizeContext:
-    """What a provider may use to normalize one verified delivery. Leave it with `close()`."""
+class FetchContext:
+    """What a provider may use to complete a verified delivery from the HRIS's own API
+    (BambooHR's employee), before the delivery's transaction opens: nothing waits on the
+    network while the database is held. Leave it with `close()`."""
 
     connection: HrisConnection
-    verified: Verified
-    received_at: datetime
-    uow: UnitOfWorkFactory
     http_timeout_s: float = 10.0
     _http: httpx.AsyncClient | None = None
-    _on_accepted: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def http(self) -> httpx.AsyncClient:
         """A client for calls to the HRIS's API, made on first use (most providers need none)."""
@@ -86,31 +85,52 @@ class NormalizeContext:
             self._http = httpx.AsyncClient(timeout=self.http_timeout_s)
         return self._http
 
-    def on_accepted(self, action: Callable[[], Awaitable[None]]) -> None:
-        """Run `action` once the changes are published (bookkeeping that must not happen for
-        a delivery the HRIS will have to send again)."""
-        self._on_accepted.append(action)
-
-    async def accepted(self) -> None:
-        for action in self._on_accepted:
-            await action()
-
     async def close(self) -> None:
         if self._http is not None:
             await self._http.aclose()
 
 
 @dataclass(frozen=True)
-class HrisProvider(Generic[P]):
-    """One HRIS scheme: how its deliveries are verified, parsed and normalized.
+class NormalizeContext:
+    """What a provider may use to turn a delivery into canonical changes, inside the one
+    transaction that stores them: the connection is locked for it (one delivery of a
+    connection at a time), and what it writes (Merge's identities) commits with the changes,
+    or not at all."""
 
-    `verify` raises VerificationFailed; `parse` and `normalize` raise DeliveryRejected."""
+    connection: HrisConnection
+    verified: Verified
+    received_at: datetime
+    uow: UnitOfWork
+
+
+async def nothing_to_fetch(payload: P, context: FetchContext) -> P:
+    """For providers whose deliveries carry all they say."""
+    return payload
+
+
+def always_settles(verified: Verified, fetched: object) -> bool:
+    """For providers whose deliveries carry all they say: the same delivery id, the same
+    changes."""
+    return True
+
+
+@dataclass(frozen=True)
+class HrisProvider(Generic[P, F]):
+    """One HRIS scheme: how its deliveries are verified, parsed, completed and normalized.
+
+    `verify` raises VerificationFailed; `parse`, `fetch` and `normalize` raise
+    DeliveryRejected. `fetch` runs before the delivery's transaction, `normalize` inside it."""
 
     name: str  # the path segment: /webhooks/hris/{connectionId}/{name}
     channel: str  # HrisChangeReceived.channel
     verify: Callable[[bytes, Headers, HrisConnection, datetime], Verified]
     parse: Callable[[bytes, Headers], P]
-    normalize: Callable[[P, NormalizeContext], Awaitable[list[HrisChange]]]
+    fetch: Callable[[P, FetchContext], Awaitable[F]]
+    normalize: Callable[[F, NormalizeContext], Awaitable[list[HrisChange]]]
+    # Whether a delivery accepted as fetched settles its delivery id: a redelivery could bring
+    # nothing new, so it is answered from the receipt without any work. False only where the
+    # same bytes may stand for a later change than the one fetched (BambooHR, within a second).
+    settles: Callable[[Verified, F], bool] = always_settles
     # The connection's extra settings (None: it has none), validated when it is created.
     settings: type[BaseModel] | None = None
     # True: Cairn issues the signing secret; False: the provider shows one to store.

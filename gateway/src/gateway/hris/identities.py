@@ -1,18 +1,19 @@
 """Which HRIS employee a provider's own id stands for, learned from verified deliveries, and
 the manager links waiting for an identity we have not learned yet.
 
-Each call is its own committed transaction, on purpose: a delivery first records what it
-knows (its identity, or the link it cannot resolve), then reads what the other side recorded.
-Of two deliveries racing (a report naming an unknown manager, and that manager), at least one
-therefore sees the other's write, and the link is sent by whichever does (or by both: the
-change ids are the same, so consumers keep one)."""
+Everything here runs in the transaction of the delivery that teaches or needs it, and commits
+with that delivery's changes or not at all: an identity is never known, nor a link forgotten,
+for a delivery the HRIS will have to send again. Deliveries of one connection are accepted one
+at a time (the transaction locks the connection first), so of a report naming an unknown
+manager and that manager's own delivery, the later one sees what the earlier one wrote: the
+link is sent exactly once, by the manager's delivery if the report came first."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from messaging.outbox import UnitOfWorkFactory
+from messaging.outbox import UnitOfWork
 from sqlalchemy import Table, delete, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
@@ -29,7 +30,9 @@ class PendingManager:
 
 
 class IdentityMap:
-    def __init__(self, uow: UnitOfWorkFactory, connection_id: str) -> None:
+    """A connection's identities, read and written in the delivery's open transaction."""
+
+    def __init__(self, uow: UnitOfWork, connection_id: str) -> None:
         self._uow = uow
         self._connection_id = connection_id
 
@@ -37,14 +40,13 @@ class IdentityMap:
         wanted = sorted(set(provider_ids))
         if not wanted:
             return {}
-        async with self._uow() as uow:
-            rows = await uow.session.exec(
-                select(HrisIdentity).where(
-                    col(HrisIdentity.connection_id) == self._connection_id,
-                    col(HrisIdentity.provider_id).in_(wanted),
-                )
+        rows = await self._uow.session.exec(
+            select(HrisIdentity).where(
+                col(HrisIdentity.connection_id) == self._connection_id,
+                col(HrisIdentity.provider_id).in_(wanted),
             )
-            return {row.provider_id: row.external_id for row in rows}
+        )
+        return {row.provider_id: row.external_id for row in rows}
 
     async def learn(self, provider_id: str, external_id: str, at: datetime) -> None:
         values = {
@@ -53,60 +55,55 @@ class IdentityMap:
             "external_id": external_id,
             "learned_at": at,
         }
-        async with self._uow() as uow:
-            insert = _insert(uow.session.get_bind().dialect.name, _table(HrisIdentity), values)
-            await uow.session.execute(
-                insert.on_conflict_do_update(
-                    index_elements=["connection_id", "provider_id"],
-                    set_={"external_id": external_id, "learned_at": at},
-                )
+        insert = _insert(self._dialect(), _table(HrisIdentity), values)
+        await self._uow.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["connection_id", "provider_id"],
+                set_={"external_id": external_id, "learned_at": at},
             )
-            await uow.commit()
+        )
 
     async def await_manager(self, link: PendingManager) -> None:
         values = {"connection_id": self._connection_id, **link.__dict__}
-        async with self._uow() as uow:
-            table = _table(HrisPendingManager)
-            insert = _insert(uow.session.get_bind().dialect.name, table, values)
-            await uow.session.execute(insert.on_conflict_do_nothing())
-            await uow.commit()
+        insert = _insert(self._dialect(), _table(HrisPendingManager), values)
+        await self._uow.session.execute(insert.on_conflict_do_nothing())
 
     async def waiting_for(self, manager_provider_id: str) -> list[PendingManager]:
-        async with self._uow() as uow:
-            rows = await uow.session.exec(
-                select(HrisPendingManager)
-                .where(
-                    col(HrisPendingManager.connection_id) == self._connection_id,
-                    col(HrisPendingManager.manager_provider_id) == manager_provider_id,
-                )
-                .order_by(col(HrisPendingManager.source_version))
+        rows = await self._uow.session.exec(
+            select(HrisPendingManager)
+            .where(
+                col(HrisPendingManager.connection_id) == self._connection_id,
+                col(HrisPendingManager.manager_provider_id) == manager_provider_id,
             )
-            return [
-                PendingManager(
-                    row.employee_external_id,
-                    row.source_version,
-                    row.manager_provider_id,
-                    row.effective_at,
-                )
-                for row in rows
-            ]
+            .order_by(col(HrisPendingManager.source_version))
+        )
+        return [
+            PendingManager(
+                row.employee_external_id,
+                row.source_version,
+                row.manager_provider_id,
+                row.effective_at,
+            )
+            for row in rows
+        ]
 
     async def settle(self, links: Sequence[PendingManager]) -> None:
-        """Forget links once they have been sent."""
+        """Forget links whose changes this delivery sends."""
         if not links:
             return
         keys = [(link.employee_external_id, link.source_version) for link in links]
-        async with self._uow() as uow:
-            await uow.session.execute(
-                delete(HrisPendingManager).where(
-                    col(HrisPendingManager.connection_id) == self._connection_id,
-                    tuple_(
-                        col(HrisPendingManager.employee_external_id),
-                        col(HrisPendingManager.source_version),
-                    ).in_(keys),
-                )
+        await self._uow.session.execute(
+            delete(HrisPendingManager).where(
+                col(HrisPendingManager.connection_id) == self._connection_id,
+                tuple_(
+                    col(HrisPendingManager.employee_external_id),
+                    col(HrisPendingManager.source_version),
+                ).in_(keys),
             )
-            await uow.commit()
+        )
+
+    def _dialect(self) -> str:
+        return self._uow.session.get_bind().dialect.name
 
 
 def _table(model: Any) -> Table:

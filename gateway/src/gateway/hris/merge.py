@@ -5,8 +5,10 @@ each carrying the full Employee record inline (`{hook, linked_account, data}`).
   the organization's signature key (Merge: "Merge webhooks sent to you"); with or without
   `=` padding.
 - Dedupe: `hook.id` names the webhook configuration, not the event; Merge says to key on the
-  signature, so a change's id is `merge:` + sha256(signature). A retry is the same body, so the
-  same signature, the same change id and the same event id: consumers keep one.
+  signature, so the delivery id and a change's id (`merge:` + sha256(signature)) come from it.
+  A retry is the same body, so the same signature: it is answered from the delivery's receipt
+  and changes nothing; past the receipt's retention it is the same change id and event id,
+  and consumers keep one.
 - Version: `data.modified_at`, in epoch milliseconds. Merge stamps it when its copy of the
   employee changes, so a late retry carries the (older) version of the data it holds; the
   delivery time would rank that retry above newer data.
@@ -46,6 +48,7 @@ from gateway.hris.delivery import (
     Verified,
     digest,
     epoch_ms,
+    nothing_to_fetch,
     pydantic_errors,
     validated_changes,
 )
@@ -165,6 +168,9 @@ def parse(body: bytes, headers: Headers) -> MergeDelivery:
 
 
 async def normalize(delivery: MergeDelivery, context: NormalizeContext) -> list[HrisChange]:
+    """The delivery's change, and the manager links it completes. Runs in the delivery's
+    transaction, the only one of its connection at a time: what it learns and settles commits
+    with the changes or not at all."""
     employee = delivery.data
     identities = IdentityMap(context.uow, context.connection.id)
     wanted = [employee.id, *([employee.manager] if employee.manager else [])]
@@ -177,33 +183,19 @@ async def normalize(delivery: MergeDelivery, context: NormalizeContext) -> list[
     change = employee_change(delivery, context.verified.delivery_id, external_id, known)
     validated = checked(change)
 
-    # Valid from here on. What it teaches is true even if publishing fails, so it is kept.
     await identities.learn(employee.id, external_id, context.received_at)
-    settled: list[PendingManager] = []
     if employee.manager is not None and "managerExternalId" not in change["employee"]:
-        link = PendingManager(
-            external_id, validated.source_version, employee.manager, validated.effective_at
+        # Not learned yet: the manager's own delivery sends the link when it comes.
+        await identities.await_manager(
+            PendingManager(
+                external_id, validated.source_version, employee.manager, validated.effective_at
+            )
         )
-        await identities.await_manager(link)
-        # Re-read after our write: the manager's own delivery may have landed meanwhile.
-        found = await identities.external_ids([employee.manager])
-        if employee.manager in found:
-            change["employee"]["managerExternalId"] = found[employee.manager]
-            validated = checked(change)
-            settled.append(link)
-
     waiting = await identities.waiting_for(employee.id)
-    links = (
-        validated_changes([manager_link(w, external_id) for w in waiting], _FIELDS)
-        if waiting
-        else []
-    )
-    settled += waiting
-
-    async def settle() -> None:
-        await identities.settle(settled)
-
-    context.on_accepted(settle)
+    if not waiting:
+        return [validated]
+    links = validated_changes([manager_link(w, external_id) for w in waiting], _FIELDS)
+    await identities.settle(waiting)
     return [validated, *links]
 
 
@@ -350,5 +342,10 @@ def _aware(moment: datetime) -> datetime:
 
 
 PROVIDER = HrisProvider(
-    name="merge", channel="merge", verify=verify, parse=parse, normalize=normalize
+    name="merge",
+    channel="merge",
+    verify=verify,
+    parse=parse,
+    fetch=nothing_to_fetch,
+    normalize=normalize,
 )

@@ -6,10 +6,10 @@ from typing import Any
 from gateway.hris import bamboohr, canonical, merge
 from gateway.hris.delivery import HrisProvider
 
-PROVIDERS: dict[str, HrisProvider[Any]] = {
+PROVIDERS: dict[str, HrisProvider[Any, Any]] = {
     provider.name: provider for provider in (canonical.PROVIDER, merge.PROVIDER, bamboohr.PROVIDER)
 }
 
 
-def provider_named(name: str) -> HrisProvider[Any] | None:
+def provider_named(name: str) -> HrisProvider[Any, Any] | None:
     return PROVIDERS.get(name)

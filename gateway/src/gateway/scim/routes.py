@@ -9,7 +9,6 @@ from typing import Any, Union
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from messaging.publisher import BrokerUnavailable
 from pydantic import ValidationError
 from scim2_models import (
     Context,
@@ -26,6 +25,7 @@ from scim2_models import (
     UnauthorizedException,
 )
 
+from gateway.adapters.database import DATABASE_UNAVAILABLE
 from gateway.entrypoints.authentication import api_key_caller
 from gateway.scim import groups, users
 from gateway.scim.errors import error_response, from_exception, from_validation_error, scim_json
@@ -67,10 +67,11 @@ async def _answer(request: Request, handler: Handler, *, public: bool = False) -
         return from_exception(exc)
     except ValidationError as exc:
         return from_validation_error(exc)
-    except BrokerUnavailable as exc:
-        log.error("scim write not accepted: %s", exc)
+    except DATABASE_UNAVAILABLE:
+        # Nothing was stored (the transaction did not commit): the client retries.
+        log.exception("scim request not served: the gateway's database is unavailable")
         return error_response(
-            503, "the event log is unavailable; retry later", headers={"Retry-After": "30"}
+            503, "the gateway cannot store this now; retry later", headers={"Retry-After": "30"}
         )
 
 
@@ -81,11 +82,6 @@ async def _tenant(request: Request) -> str:
     if caller is None:
         raise UnauthorizedException(detail="the API key is not valid")
     return caller.tenant_id
-
-
-def _provisioning(request: Request) -> users.Provisioning:
-    process = request.app.state.process
-    return users.Provisioning(uow=process.uow, publisher=process.publisher)
 
 
 def _base_url(request: Request) -> str:
@@ -245,7 +241,7 @@ async def create_user(request: Request) -> Response:
         user = UserResource.model_validate(
             await _body(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST
         )
-        row = await users.create_user(_provisioning(request), tenant_id, user)
+        row = await users.create_user(request.app.state.process.uow, tenant_id, user)
         rendered = users.render_user(row, _base_url(request))
         params = _response_parameters(request, UserResource)
         return _one(rendered, row.version, params, Context.RESOURCE_CREATION_RESPONSE, 201)
@@ -274,7 +270,7 @@ async def replace_user(request: Request, user_id: str) -> Response:
             await _body(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST
         )
         row = await users.replace_user(
-            _provisioning(request), tenant_id, user_id, user, request.headers.get("if-match")
+            request.app.state.process.uow, tenant_id, user_id, user, request.headers.get("if-match")
         )
         rendered = users.render_user(row, _base_url(request))
         params = _response_parameters(request, UserResource)
@@ -288,7 +284,11 @@ async def patch_user(request: Request, user_id: str) -> Response:
     async def handle(request: Request, tenant_id: str) -> Response:
         patch = read_patch(UserResource, await _body(request))
         row = await users.patch_user(
-            _provisioning(request), tenant_id, user_id, patch, request.headers.get("if-match")
+            request.app.state.process.uow,
+            tenant_id,
+            user_id,
+            patch,
+            request.headers.get("if-match"),
         )
         rendered = users.render_user(row, _base_url(request))
         params = _response_parameters(request, UserResource)
@@ -301,7 +301,7 @@ async def patch_user(request: Request, user_id: str) -> Response:
 async def delete_user(request: Request, user_id: str) -> Response:
     async def handle(request: Request, tenant_id: str) -> Response:
         await users.delete_user(
-            _provisioning(request), tenant_id, user_id, request.headers.get("if-match")
+            request.app.state.process.uow, tenant_id, user_id, request.headers.get("if-match")
         )
         return Response(status_code=204)
 

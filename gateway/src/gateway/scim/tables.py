@@ -12,7 +12,7 @@ from persistence.types import UtcDateTime
 from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field
 
-from gateway.adapters.tables import GatewayTable
+from gateway.adapters.base import GatewayTable
 
 _LIVE = text("deleted_at IS NULL")
 
@@ -55,8 +55,8 @@ class ProvisionedUser(GatewayTable, table=True):
     active: bool
     version: int  # grows with every write; the sourceVersion of the canonical changes
     representation: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    # The canonical employee fields last published for this user: the next write publishes
-    # only what differs from them (a merge patch).
+    # The canonical employee fields last sent for this user: the next write sends only what
+    # differs from them (a merge patch).
     employee: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     last_modified: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))

@@ -1,14 +1,15 @@
-"""SCIM Users: each write is one transaction that stores the SCIM state, publishes the
-canonical org changes it stands for (acks=all), then commits; a broker that cannot take them
-rolls the write back. Reads answer from the stored SCIM state at once: profiles, which owns
-the person, converges on it asynchronously through Kafka."""
+"""SCIM Users: each write is one transaction that stores the SCIM state and the canonical org
+changes it stands for in the gateway's outbox, and is answered once that has committed; the
+relay publishes them (a broker that is down delays them, it does not refuse the write). Reads
+answer from the stored SCIM state at once: profiles, which owns the person, converges on it
+asynchronously through Kafka."""
 
 import uuid
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
+from contracts.hris import HrisChange
 from messaging.outbox import UnitOfWork, UnitOfWorkFactory, utcnow
-from messaging.publisher import Publisher
 from scim2_models import (
     ConflictException,
     Context,
@@ -22,6 +23,7 @@ from sqlalchemy import CursorResult, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from gateway.domain.hris_delivery import HrisDelivery, received_events
 from gateway.scim.filtering import Equals, NoMatch, Page
 from gateway.scim.mapping import (
     SCIM_ATTRIBUTE_OF,
@@ -34,21 +36,19 @@ from gateway.scim.mapping import (
     plan_update,
 )
 from gateway.scim.patching import apply_patch
-from gateway.scim.publishing import publish_changes
 from gateway.scim.service import POLICY, PROVIDER, CairnUser, UserResource
 from gateway.scim.tables import ProvisionedUser
 from gateway.scim.versions import check_if_match, etag
+from gateway.service_layer.org_changes import store_changes
 
 USER_FILTERS = frozenset({"user_name", "external_id", "id"})
+CHANNEL = "scim"  # HrisChangeReceived.channel
 _USER_NAME = Path[UserResource]("userName").resolve()  # type: ignore[valid-type]
 
 
-@dataclass(frozen=True)
-class Provisioning:
-    """What a SCIM write needs: the gateway's database and the event log."""
-
-    uow: UnitOfWorkFactory
-    publisher: Publisher
+def scim_source(tenant_id: str) -> str:
+    """SCIM's stand-in for a connection id: one SCIM source per tenant."""
+    return f"scim:{tenant_id}"
 
 
 def user_name_key(user_name: str) -> str:
@@ -56,10 +56,12 @@ def user_name_key(user_name: str) -> str:
     return POLICY.comparison_key(_USER_NAME, user_name)
 
 
-async def create_user(p: Provisioning, tenant_id: str, user: CairnUser) -> ProvisionedUser:
+async def create_user(
+    uow_factory: UnitOfWorkFactory, tenant_id: str, user: CairnUser
+) -> ProvisionedUser:
     scim_id = str(uuid.uuid4())
     user_name = _user_name(user)
-    async with p.uow() as uow:
+    async with uow_factory() as uow:
         person = person_external_id(user, scim_id)
         view = employee_view(user, await _manager_external_id(uow, tenant_id, user, None))
         await _check_unique(uow, tenant_id, user_name, person, None)
@@ -93,36 +95,42 @@ async def create_user(p: Provisioning, tenant_id: str, user: CairnUser) -> Provi
         except IntegrityError as exc:  # a concurrent create won the race
             raise UniquenessException(detail="userName or externalId is already taken") from exc
         uow.session.expunge(row)
-        await publish_changes(p.publisher, tenant_id, changes, now)
+        await _store(uow, tenant_id, changes, now)
         await uow.commit()
     return row
 
 
 async def replace_user(
-    p: Provisioning, tenant_id: str, scim_id: str, user: CairnUser, if_match: str | None
+    uow_factory: UnitOfWorkFactory,
+    tenant_id: str,
+    scim_id: str,
+    user: CairnUser,
+    if_match: str | None,
 ) -> ProvisionedUser:
-    async with p.uow() as uow:
+    async with uow_factory() as uow:
         row = await _live(uow, tenant_id, scim_id)
         check_if_match(if_match, row.version)
         with PROVIDER:
             # PUT semantics (RFC 7644 §3.5.1): read-only kept, immutable checked.
             user.replace(_loaded(row))
-        return await _write(p, uow, row, user)
+        return await _write(uow, row, user)
 
 
 async def patch_user(
-    p: Provisioning, tenant_id: str, scim_id: str, patch: Any, if_match: str | None
+    uow_factory: UnitOfWorkFactory, tenant_id: str, scim_id: str, patch: Any, if_match: str | None
 ) -> ProvisionedUser:
-    async with p.uow() as uow:
+    async with uow_factory() as uow:
         row = await _live(uow, tenant_id, scim_id)
         check_if_match(if_match, row.version)
-        return await _write(p, uow, row, apply_patch(_loaded(row), patch))
+        return await _write(uow, row, apply_patch(_loaded(row), patch))
 
 
-async def delete_user(p: Provisioning, tenant_id: str, scim_id: str, if_match: str | None) -> None:
+async def delete_user(
+    uow_factory: UnitOfWorkFactory, tenant_id: str, scim_id: str, if_match: str | None
+) -> None:
     """The person is terminated and the SCIM resource is gone (404 from now on); the row
     stays as a tombstone so the person's versions keep growing if provisioned again."""
-    async with p.uow() as uow:
+    async with uow_factory() as uow:
         row = await _live(uow, tenant_id, scim_id)
         check_if_match(if_match, row.version)
         now = utcnow()
@@ -136,7 +144,7 @@ async def delete_user(p: Provisioning, tenant_id: str, scim_id: str, if_match: s
         await _compare_and_set(
             uow, row, version=row.version + 1, active=False, last_modified=now, deleted_at=now
         )
-        await publish_changes(p.publisher, tenant_id, changes, now)
+        await _store(uow, tenant_id, changes, now)
         await uow.commit()
 
 
@@ -180,9 +188,7 @@ def render_user(row: ProvisionedUser, base_url: str) -> CairnUser:
     return user
 
 
-async def _write(
-    p: Provisioning, uow: UnitOfWork, row: ProvisionedUser, user: CairnUser
-) -> ProvisionedUser:
+async def _write(uow: UnitOfWork, row: ProvisionedUser, user: CairnUser) -> ProvisionedUser:
     user_name = _user_name(user)
     await _check_unique(uow, row.tenant_id, user_name, row.person_external_id, row.id)
     view = employee_view(user, await _manager_external_id(uow, row.tenant_id, user, row.id))
@@ -207,11 +213,21 @@ async def _write(
         "last_modified": now,
     }
     await _compare_and_set(uow, row, **values)
-    await publish_changes(p.publisher, row.tenant_id, changes, now)
+    await _store(uow, row.tenant_id, changes, now)
     await uow.commit()
     for name, value in values.items():
         setattr(row, name, value)
     return row
+
+
+async def _store(
+    uow: UnitOfWork, tenant_id: str, changes: list[HrisChange], received_at: datetime
+) -> None:
+    """The write's canonical changes, into the outbox of the write's own transaction."""
+    if changes:
+        delivery = HrisDelivery(changes=changes)
+        events = received_events(delivery, scim_source(tenant_id), CHANNEL, received_at)
+        await store_changes(uow, tenant_id, events)
 
 
 async def _compare_and_set(uow: UnitOfWork, row: ProvisionedUser, **values: Any) -> None:

@@ -1,0 +1,15 @@
+"""Every table of the gateway on its one MetaData, with the outbox and inbox: what Alembic
+and the app import (foreign keys resolve, and migrations see the whole schema)."""
+
+from messaging.tables import messaging_tables
+
+from gateway.adapters import tables as gateway_tables
+from gateway.adapters.base import metadata
+from gateway.scim import tables as scim_tables
+
+messaging = messaging_tables(metadata)
+
+# The table modules, named: importing them is what registers their tables on `metadata`.
+TABLE_MODULES = (gateway_tables, scim_tables)
+
+__all__ = ["TABLE_MODULES", "messaging", "metadata"]
