@@ -8,7 +8,7 @@ from aiokafka import TopicPartition
 from hypothesis import given
 from hypothesis import strategies as st
 from messaging.broker_log import Bounds, StoredRecord
-from messaging.log_marks import AcknowledgedMarks, Mark, Sent, checkable, find_in_tail, judge
+from messaging.log_marks import AcknowledgedMarks, Mark, Sent, checkable, judge, locate
 from messaging.publisher import Ack
 from messaging.read_positions import Anchor, lost_anchor, resume_point
 
@@ -159,17 +159,25 @@ def test_an_ack_at_or_below_the_last_one_means_a_new_log() -> None:
     assert marks.marks[TP] == Mark(3, "e4")  # from now on the new log is watched
 
 
-def test_after_a_restart_the_relay_finds_its_newest_sent_event_in_the_tail() -> None:
-    tail = records(5, owner="relay", first=95)
-    bounds = Bounds(0, 100)
-    sent = Sent(str(tail[2].event_id), timestamp_ms=tail[2].timestamp)
-    assert find_in_tail(TP, sent, tail, bounds, skew_ms=0) == Mark(97, sent.event_id)
-    missing = Sent("relay-never-stored", timestamp_ms=tail[0].timestamp + 10_000)
-    # The tail goes back to before the event was created: it would be there.
-    lost = find_in_tail(TP, missing, tail, bounds, skew_ms=1_000)
-    assert lost is not None and not isinstance(lost, Mark)
-    # Created before the tail's oldest record: read further back before saying anything.
-    older = Sent("relay-older", timestamp_ms=tail[0].timestamp - 60_000)
-    assert find_in_tail(TP, older, tail, bounds, skew_ms=1_000) is None
-    # An empty log holds nothing of ours.
-    assert find_in_tail(TP, older, [], Bounds(0, 0), skew_ms=1_000) is not None
+def test_after_a_restart_the_relay_finds_its_newest_sent_event_in_the_tails() -> None:
+    other = TopicPartition(TP.topic, 2)
+    tails = {TP: records(5, owner="relay", first=95), other: records(3, first=40)}
+    bounds = {TP: Bounds(0, 100), other: Bounds(0, 43)}
+    newest = tails[TP][2]
+    sent = Sent(str(newest.event_id), timestamp_ms=newest.timestamp)
+    assert locate(sent, tails, bounds, skew_ms=0) == (TP, Mark(97, sent.event_id))
+    # In another partition than the key maps to now (a topic made again, with more of them).
+    moved = tails[other][1]
+    assert locate(Sent(str(moved.event_id), moved.timestamp), tails, bounds, skew_ms=0) == (
+        other,
+        Mark(41, str(moved.event_id)),
+    )
+    # Every tail goes back to before the event was created: it would be there.
+    missing = Sent("relay-never-stored", timestamp_ms=newest.timestamp + 10_000)
+    assert locate(missing, tails, bounds, skew_ms=1_000) == "missing"
+    # Created before the tails' oldest records: read further back before saying anything.
+    older = Sent("relay-older", timestamp_ms=tails[TP][0].timestamp - 60_000)
+    assert locate(older, tails, bounds, skew_ms=1_000) is None
+    # Empty logs hold nothing of ours.
+    empty = {TP: Bounds(0, 0), other: Bounds(0, 0)}
+    assert locate(older, {TP: [], other: []}, empty, skew_ms=1_000) == "missing"

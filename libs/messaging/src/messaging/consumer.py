@@ -166,9 +166,19 @@ class EventConsumer:
                 await consumer.seek_to_beginning(*_partitions_in(exc))
                 continue
             for partition, records in batches.items():
-                generation = self.positions.generation(partition)
+                generation, repeats = self.positions.generation(partition), self.duplicates
                 for record in records:
                     await self._handle_durably(record)
+                if self.duplicates > repeats:
+                    log.info(
+                        "%s consumer: %d of %d events of %s[%d] were applied before "
+                        "(delivered again): dropped by the inbox",
+                        self.group,
+                        self.duplicates - repeats,
+                        len(records),
+                        partition.topic,
+                        partition.partition,
+                    )
                 if self.positions.read(partition, records[-1], generation):
                     await self._commit(consumer, partition, records[-1].offset + 1)
             if self.positions.check_due():

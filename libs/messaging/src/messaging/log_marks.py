@@ -10,6 +10,7 @@ starts from zero after a cluster rebuild: the same three signs cover all of them
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from aiokafka import TopicPartition
 
@@ -126,25 +127,32 @@ class Sent:
     timestamp_ms: int  # when it was created: it cannot stand in the log before that
 
 
-def find_in_tail(
-    tp: TopicPartition, sent: Sent, tail: list[StoredRecord], bounds: Bounds, *, skew_ms: int
-) -> Mark | Loss | None:
-    """Looks for our newest sent row of a partition among the last records of its log.
+def locate(
+    sent: Sent,
+    tails: Mapping[TopicPartition, list[StoredRecord]],
+    bounds: Mapping[TopicPartition, Bounds],
+    *,
+    skew_ms: int,
+) -> tuple[TopicPartition, Mark] | Literal["missing"] | None:
+    """Looks for a sent event among the last records of every partition of its topic (every
+    one: a topic made again may count its partitions differently).
 
-    Found → its mark. Missing although the tail reaches the log's start, or goes back to
-    before the row was created (`skew_ms` allows for clocks) → lost. Otherwise nothing can be
-    said yet: read further back.
+    Found → where. Missing although each tail reaches its log's start or goes back to before
+    the event was created (`skew_ms` allows for clocks) → "missing": the log lost it.
+    Otherwise nothing can be said yet: read further back.
     """
-    for record in reversed(tail):
-        if record.event_id == sent.event_id:
-            return Mark(record.offset, sent.event_id)
-    reached_start = not tail or tail[0].offset <= bounds.start
-    before_creation = bool(tail) and tail[0].timestamp < sent.timestamp_ms - skew_ms
-    if reached_start or before_creation:
-        return Loss(
-            tp,
-            None,
-            bounds.end,
-            f"event {sent.event_id}, sent before this relay started, is no longer in the log",
-        )
+    for tp, tail in tails.items():
+        for record in reversed(tail):
+            if record.event_id == sent.event_id:
+                return tp, Mark(record.offset, sent.event_id)
+    if all(_reaches_back(tail, bounds[tp], sent, skew_ms) for tp, tail in tails.items()):
+        return "missing"
     return None
+
+
+def _reaches_back(tail: list[StoredRecord], bounds: Bounds, sent: Sent, skew_ms: int) -> bool:
+    return (
+        not tail
+        or tail[0].offset <= bounds.start
+        or tail[0].timestamp < sent.timestamp_ms - skew_ms
+    )

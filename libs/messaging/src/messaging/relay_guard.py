@@ -2,9 +2,9 @@
 relay which partitions lost it, so the relay can publish those events again.
 
 While the relay runs, the acks themselves are the evidence (`log_marks`). After a restart the
-relay has no acks yet: it finds its newest sent event of each partition in the log's tail
-instead (each topic has one producing service, so that tail is short); an event that is no
-longer there means the broker lost the log while the relay was away.
+relay has no acks yet: it finds its newest sent event of each partition in the logs' tails
+instead (each topic has one producing service, so those tails are short); an event that is
+no longer there means the broker lost the log while the relay was away.
 """
 
 import logging
@@ -17,15 +17,7 @@ from aiokafka import TopicPartition
 from aiokafka.partitioner import murmur2
 
 from messaging.broker_log import BrokerLog
-from messaging.log_marks import (
-    AcknowledgedMarks,
-    Loss,
-    Mark,
-    Sent,
-    checkable,
-    find_in_tail,
-    judge,
-)
+from messaging.log_marks import AcknowledgedMarks, Loss, Sent, checkable, judge, locate
 from messaging.publisher import Ack
 
 log = logging.getLogger(__name__)
@@ -85,6 +77,12 @@ class LogGuard:
         losses = [] if self._adopted else await self._adopt(await newest_sent())
         self._adopted = True
         marks = dict(self.marks.marks)
+        counts = {topic: await self._partitions_of(topic) for topic in {tp.topic for tp in marks}}
+        if None in counts.values():
+            raise TimeoutError("the broker does not say yet how its topics are partitioned")
+        for tp in [tp for tp in marks if tp.partition >= (counts[tp.topic] or 0)]:
+            # The topic was made again with fewer partitions: a new log.
+            losses.append(Loss(tp, marks.pop(tp).offset, None, "the partition is gone"))
         bounds = await self._log.bounds(marks)
         at_marks = await self._log.records_at(checkable(marks, bounds))
         losses += judge(marks, bounds, at_marks)
@@ -93,40 +91,61 @@ class LogGuard:
         return losses
 
     async def _adopt(self, rows: list[SentRow]) -> list[Loss]:
-        """Marks from the log's tail for the newest sent row of each partition (rows newest
-        first); losses where it is missing."""
-        newest: dict[TopicPartition, SentRow] = {}
-        counts: dict[str, int | None] = {}
+        """Marks from the logs' tails for the newest sent row of each partition (rows newest
+        first); a loss where such a row is in none of its topic's partitions any more."""
+        expected: dict[str, dict[int, SentRow]] = {}
+        counts: dict[str, int] = {}
         for row in rows:
             if row.topic not in counts:
-                counts[row.topic] = await self._partitions_of(row.topic)
-            count = counts[row.topic]
-            if count is None:
-                raise TimeoutError(f"the broker does not say how {row.topic} is partitioned")
-            newest.setdefault(TopicPartition(row.topic, partition_of(row.key, count)), row)
-        bounds = await self._log.bounds(newest)
+                count = await self._partitions_of(row.topic)
+                if count is None:
+                    raise TimeoutError(f"the broker does not say how {row.topic} is partitioned")
+                counts[row.topic] = count
+            expected.setdefault(row.topic, {}).setdefault(
+                partition_of(row.key, counts[row.topic]), row
+            )
         losses = []
-        for tp, row in newest.items():
-            sent = Sent(row.event_id, int(row.created_at.timestamp() * 1000))
-            window = self._tail_window
-            while True:
-                first = max(bounds[tp].start, bounds[tp].end - window)
-                tail = (await self._log.read({tp: (first, bounds[tp].end)}))[tp]
-                found = find_in_tail(tp, sent, tail, bounds[tp], skew_ms=self._skew_ms)
-                if isinstance(found, Mark):
-                    self.marks.adopt(tp, found)
-                    break
-                if isinstance(found, Loss):
-                    losses.append(found)
-                    break
-                if first <= bounds[tp].start or window >= self._max_tail:
-                    log.warning(
-                        "outbox relay: %s not found in the last %d records of %s; "
-                        "cannot tell whether the log lost it",
-                        row.event_id,
-                        window,
-                        tp,
+        for topic, newest in expected.items():
+            tps = [TopicPartition(topic, p) for p in range(counts[topic])]
+            losses += await self._find_newest(tps, newest)
+        return losses
+
+    async def _find_newest(
+        self, tps: list[TopicPartition], newest: dict[int, SentRow]
+    ) -> list[Loss]:
+        bounds = await self._log.bounds(tps)
+        pending, losses, window = dict(newest), [], self._tail_window
+        while pending:
+            tails = await self._log.read(
+                {tp: (max(b.start, b.end - window), b.end) for tp, b in bounds.items()}
+            )
+            for partition, row in list(pending.items()):
+                sent = Sent(row.event_id, int(row.created_at.timestamp() * 1000))
+                found = locate(sent, tails, bounds, skew_ms=self._skew_ms)
+                if found is None:
+                    continue
+                del pending[partition]
+                if found == "missing":
+                    tp = TopicPartition(row.topic, partition)
+                    end = bounds[tp].end if tp in bounds else None
+                    losses.append(
+                        Loss(
+                            tp,
+                            None,
+                            end,
+                            f"event {row.event_id}, sent before this relay started, is no "
+                            "longer in the log",
+                        )
                     )
-                    break
-                window *= 4
+                else:
+                    self.marks.adopt(*found)
+            if pending and window >= self._max_tail:
+                log.warning(
+                    "outbox relay: %s not found in the last %d records of their partitions; "
+                    "cannot tell whether the log lost them",
+                    ", ".join(row.event_id for row in pending.values()),
+                    window,
+                )
+                break
+            window *= 4
         return losses
