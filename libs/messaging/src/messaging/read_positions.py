@@ -9,6 +9,15 @@ the broker may not say so (Tansu answers a fetch beyond its end with nothing, no
 OFFSET_OUT_OF_RANGE). So a consumer remembers the last record it read in each partition (its
 anchor) and goes back to the log's start, never to its end, when the log no longer holds that
 record: beyond the end, or another record at that offset. Inboxes make the re-read harmless.
+
+On a production Kafka the same checks cover an unclean leader election (the partition loses
+its tail: the remembered record is gone or replaced, or the broker answers
+OFFSET_OUT_OF_RANGE) and a cluster rebuild (every partition from zero, committed offsets gone
+or beyond the end). What they cannot see: records other producers wrote into a truncated range
+after the election, below a position this consumer had already passed, unless their producer
+republishes them (Cairn's relays do: each topic has one producing service; aiokafka has no
+leader-epoch truncation detection, KIP-320, to do better). A consumer that comes back with no
+memory of its last record checks the committed offset against the log's end and its inbox.
 """
 
 from dataclasses import dataclass

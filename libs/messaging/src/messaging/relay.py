@@ -5,6 +5,14 @@ The outbox is the durable record, the broker only transport: published rows stay
 outbox retention (`messaging.settings.RetentionSettings`), and when the broker's log no longer
 holds what it acknowledged (`relay_guard`) every retained row of the affected topics is marked
 unsent and goes out again, in id order. Consumers' inboxes drop what they had already applied.
+
+The relay checks before it publishes (at start, after an outage, every few seconds), so a new
+log normally gets the old events before any new one; if the broker is replaced between a check
+and a publish, the few events of that publish reach the new log first and again after the
+republished ones (a consumer may see them before older events: person snapshots carry their
+revision, and replicas keep the newest). What never went through an outbox is not republished:
+dead-letter records, and events published directly (the gateway's webhook path until it
+writes through its outbox).
 """
 
 import asyncio
