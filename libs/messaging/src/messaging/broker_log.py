@@ -117,6 +117,19 @@ class BrokerLog:
             for tp, b in reported.items()
         }
 
+    async def partition_counts(self, topics: Iterable[str]) -> dict[str, int]:
+        """How many partitions each topic has now, from fresh metadata (0: no such topic).
+
+        Fresh, not cached: Tansu acknowledges writes to a partition its topic does not have,
+        which no consumer ever reads; a producer still holding the partition count of a topic
+        from before a restart writes there."""
+        async with self._lock:
+            reader = await self._started()
+            async with asyncio.timeout(self._timeout_s):
+                # The consumer has no public call for metadata fetched now; its client has.
+                cluster = await reader._client.fetch_all_metadata()
+        return {topic: len(cluster.partitions_for_topic(topic) or ()) for topic in topics}
+
     async def records_at(
         self, offsets: Mapping[TopicPartition, int]
     ) -> dict[TopicPartition, StoredRecord | None]:

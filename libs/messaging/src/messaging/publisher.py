@@ -53,6 +53,8 @@ class Publisher:
                     request_timeout_ms=int(self._timeout_s * 1000),
                     retry_backoff_ms=200,
                     linger_ms=5,
+                    # As the consumers: a topic made again after a broker restart is seen soon.
+                    metadata_max_age_ms=5000,
                     client_id="cairn",
                 )
                 try:
@@ -100,15 +102,15 @@ class Publisher:
             for envelope, meta in zip(envelopes, stored, strict=True)
         ]
 
-    async def partitions_of(self, topic: str) -> int | None:
-        """How many partitions the broker has for `topic`, or None while it cannot say."""
+    async def refresh_metadata(self) -> None:
+        """Learns the broker's topics and partitions now (after the broker changed under us)."""
+        if self._producer is None:
+            return  # a producer started later fetches them anyway
         try:
-            producer = await self._ensure_started()
             async with asyncio.timeout(self._timeout_s):
-                partitions = await producer.partitions_for(topic)
-        except (BrokerUnavailable, KafkaError, OSError, TimeoutError):
-            return None
-        return len(partitions) if partitions else None
+                await self._producer.client.force_metadata_update()
+        except (KafkaError, OSError, TimeoutError) as exc:
+            raise BrokerUnavailable(f"cannot refresh metadata from Kafka: {exc!r}") from exc
 
     async def send_raw(
         self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]

@@ -70,9 +70,7 @@ class OutboxRelay:
         self._max_backoff_s = max_backoff_s
         self._retention = (retention or RetentionSettings.load()).outbox_retention
         self._broker_log = BrokerLog(publisher.bootstrap_servers)
-        self.guard = LogGuard(
-            self._broker_log, publisher.partitions_of, check_every_s=log_check_every_s
-        )
+        self.guard = LogGuard(self._broker_log, check_every_s=log_check_every_s)
         self.published = 0
         self.losses_detected = 0
         self.republished = 0
@@ -169,6 +167,8 @@ class OutboxRelay:
         topics = sorted({loss.partition.topic for loss in losses})
         count = await self._mark_unsent(topics)
         self.guard.forget(losses)
+        # The producer may still hold the old log's partitions: learn the new ones first.
+        await self._publisher.refresh_metadata()
         self.losses_detected += len(losses)
         self.republished += count
         for loss in losses:
