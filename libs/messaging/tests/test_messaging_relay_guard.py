@@ -80,3 +80,7 @@ async def test_after_a_restart_an_event_found_in_another_partition_is_no_loss() 
     losses = await lost.check(newest)
     assert [loss.partition for loss in losses] == [TopicPartition(TOPIC, 0)]
     assert "no longer in the log" in losses[0].reason
+    # Its topic not there at all: the broker lost the log with the topic.
+    no_topic = LogGuard(FakeLog(partitions=0, logs={}))
+    losses = await no_topic.check(newest)
+    assert [loss.reason for loss in losses] == [f"the broker has no topic {TOPIC} any more"]

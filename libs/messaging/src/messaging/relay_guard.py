@@ -73,7 +73,6 @@ class LogGuard:
         """The partitions whose acknowledged events the log lost. Raises KafkaError/OSError/
         TimeoutError when the broker cannot answer (check again later)."""
         losses = [] if self._adopted else await self._adopt(await newest_sent())
-        self._adopted = True
         marks = dict(self.marks.marks)
         counts = await self._log.partition_counts({tp.topic for tp in marks})
         for tp in [tp for tp in marks if tp.partition >= counts[tp.topic]]:
@@ -84,6 +83,7 @@ class LogGuard:
         bounds = await self._log.bounds(marks)
         at_marks = await self._log.records_at(checkable(marks, bounds))
         losses += judge(marks, bounds, at_marks)
+        self._adopted = True  # only now: a failed check looks again, losses included
         self._due = False
         self._checked_at = time.monotonic()
         return losses
@@ -93,13 +93,18 @@ class LogGuard:
         first); a loss where such a row is in none of its topic's partitions any more."""
         counts = await self._log.partition_counts({row.topic for row in rows})
         expected: dict[str, dict[int, SentRow]] = {}
+        gone: set[str] = set()
         for row in rows:
             if counts[row.topic] == 0:
-                raise TimeoutError(f"the broker has no topic {row.topic} (yet)")
+                gone.add(row.topic)  # the topic itself is gone: so is its log
+                continue
             expected.setdefault(row.topic, {}).setdefault(
                 partition_of(row.key, counts[row.topic]), row
             )
-        losses = []
+        losses = [
+            Loss(TopicPartition(topic, 0), None, 0, f"the broker has no topic {topic} any more")
+            for topic in sorted(gone)
+        ]
         for topic, newest in expected.items():
             tps = [TopicPartition(topic, p) for p in range(counts[topic])]
             losses += await self._find_newest(tps, newest)
