@@ -3,97 +3,28 @@ at-least-once delivery, each event applied once, poison messages dead-lettered."
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pytest
-import pytest_asyncio
 from aiokafka import AIOKafkaProducer
-from contracts.people import PersonCreated, PersonSnapshot, PersonStatus
-from devstack.pytest_plugin import DatabaseFactory, eventually
+from contracts.people import PersonCreated
+from devstack.pytest_plugin import eventually
 from messaging.broker import EmbeddedBroker, ensure_topics
 from messaging.consumer import EventConsumer, Received
 from messaging.envelope import envelope_for, to_record
-from messaging.outbox import UnitOfWork, UnitOfWorkFactory
+from messaging.outbox import UnitOfWork
 from messaging.publisher import Publisher
 from messaging.relay import OutboxRelay
-from messaging.tables import messaging_tables
-from messaging.testing import read_topic
-from persistence.database import create_engine, session_factory
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from messaging.testing import (
+    MakeService,
+    ServiceUnderTest,
+    person_created,
+    read_topic,
+)
+from sqlalchemy import select, update
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 PEOPLE = "cairn.profiles.people"
-
-
-@dataclass
-class Service:
-    """A minimal service: its own database with outbox, inbox and one effect table."""
-
-    engine: AsyncEngine
-    uow: UnitOfWorkFactory
-    effects: Table
-
-    async def effect_count(self) -> int:
-        async with self.engine.connect() as conn:
-            return int(
-                (await conn.execute(select(func.count()).select_from(self.effects))).scalar_one()
-            )
-
-
-async def make_service(database_factory: DatabaseFactory, name: str) -> Service:
-    metadata = MetaData()
-    tables = messaging_tables(metadata)
-    effects = Table(
-        "effect",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("person_id", String(64), nullable=False),
-    )
-    engine = create_engine(await database_factory(name))
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    return Service(
-        engine, UnitOfWorkFactory(session_factory(engine), tables, f"/test/{name}"), effects
-    )
-
-
-def created(person_id: str) -> PersonCreated:
-    return PersonCreated(
-        person=PersonSnapshot(
-            id=person_id,
-            email=f"{person_id}@example-hr.com",
-            display_name=person_id,
-            time_zone="UTC",
-            status=PersonStatus.ACTIVE,
-            source_version=1,
-            revision=1,
-            updated_at=datetime.now(UTC),
-        )
-    )
-
-
-def record_effect(service: Service):  # type: ignore[no-untyped-def]
-    async def handle(uow: UnitOfWork, received: Received) -> None:
-        assert isinstance(received.event, PersonCreated)
-        await uow.session.execute(
-            insert(service.effects).values(person_id=received.event.person.id)
-        )
-
-    return handle
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def own_broker() -> AsyncIterator[EmbeddedBroker]:
-    """A broker this test may stop and start."""
-    broker = EmbeddedBroker()
-    broker.start()
-    await ensure_topics(broker.bootstrap_servers)
-    yield broker
-    broker.stop()
 
 
 async def run_until_cancelled(*coroutines):  # type: ignore[no-untyped-def]
@@ -108,16 +39,16 @@ async def stop(tasks: list[asyncio.Task[None]]) -> None:
 
 async def test_writes_succeed_while_the_broker_is_down_and_arrive_once_it_is_back(
     own_broker: EmbeddedBroker,
-    database_factory: DatabaseFactory,
+    make_service: MakeService,
 ) -> None:
-    producer_side = await make_service(database_factory, "producer")
-    consumer_side = await make_service(database_factory, "consumer")
+    producer_side = await make_service("producer")
+    consumer_side = await make_service("consumer")
     publisher = Publisher(own_broker.bootstrap_servers, timeout_s=2)
     relay = OutboxRelay(producer_side.engine, producer_side.uow, publisher, max_backoff_s=0.5)
     consumer = EventConsumer(
         group="matching",
         topics=[PEOPLE],
-        handlers={PersonCreated.event_type: record_effect(consumer_side)},
+        handlers={PersonCreated.event_type: consumer_side.record_effect()},
         uow=consumer_side.uow,
         publisher=Publisher(own_broker.bootstrap_servers),
         bootstrap_servers=own_broker.bootstrap_servers,
@@ -126,10 +57,7 @@ async def test_writes_succeed_while_the_broker_is_down_and_arrive_once_it_is_bac
     try:
         own_broker.stop()
         ids = [f"p-{uuid.uuid4().hex[:8]}" for _ in range(40)]
-        for person_id in ids:  # every write commits although Kafka is gone
-            async with producer_side.uow() as uow:
-                await uow.emit(created(person_id), tenant_id="t1")
-                await uow.commit()
+        await producer_side.emit(ids)  # every write commits although Kafka is gone
         await asyncio.sleep(1.5)  # the relay tries, fails, backs off
         assert relay.published == 0
 
@@ -151,7 +79,7 @@ async def test_writes_succeed_while_the_broker_is_down_and_arrive_once_it_is_bac
         await stop(tasks)
 
 
-async def _at_least(service: Service, count: int) -> bool:
+async def _at_least(service: ServiceUnderTest, count: int) -> bool:
     return await service.effect_count() >= count
 
 
@@ -166,9 +94,9 @@ async def _processed(consumer: EventConsumer, count: int) -> bool:
 
 async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_keeps_flowing(
     broker: str,
-    database_factory: DatabaseFactory,
+    make_service: MakeService,
 ) -> None:
-    service = await make_service(database_factory, "poison")
+    service = await make_service("poison")
     group = "feedback"  # its DLQ topic exists in the catalog
     failing_id = f"fail-{uuid.uuid4().hex[:6]}"
     attempts: list[str] = []
@@ -178,7 +106,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_kee
         if received.event.person.id == failing_id:
             attempts.append(failing_id)
             raise RuntimeError("handler bug")
-        await record_effect(service)(uow, received)
+        await service.record_effect()(uow, received)
 
     consumer = EventConsumer(
         group=group,
@@ -196,7 +124,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_kee
     try:
 
         def envelope_of(person_id: str) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
-            return to_record(envelope_for(created(person_id), tenant_id="t", source="/test"))
+            return to_record(envelope_for(person_created(person_id), tenant_id="t", source="/test"))
 
         _, value, headers = envelope_of(good_before)
         await producer.send_and_wait(PEOPLE, value, key=key, headers=headers)

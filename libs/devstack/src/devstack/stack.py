@@ -4,6 +4,7 @@ answers /readyz; stops them all."""
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -36,6 +37,7 @@ SERVICES = (
 )
 GATEWAY = ServiceSpec("gateway", "gateway.entrypoints.api:create_app", 8000)
 ALL = (*SERVICES, GATEWAY)
+BY_NAME = {spec.name: spec for spec in ALL}
 
 
 @dataclass
@@ -85,6 +87,21 @@ class Stack:
     def stop_broker(self) -> None:
         if self.broker is not None:
             self.broker.stop()
+
+    def kill_broker(self) -> None:
+        """SIGKILL the embedded broker; `start_broker()` brings a new, empty one up on its port."""
+        if self.broker is None:
+            raise RuntimeError("only the embedded broker can be killed")
+        self.broker.kill()
+
+    def pause_broker(self) -> None:
+        if self.broker is None:
+            raise RuntimeError("only the embedded broker can be paused")
+        self.broker.pause()
+
+    def resume_broker(self) -> None:
+        if self.broker is not None:
+            self.broker.resume()
 
     def env_for(self, spec: ServiceSpec) -> dict[str, str]:
         prefix = spec.env_prefix
@@ -178,7 +195,35 @@ class Stack:
             process.kill()
             process.wait()
 
+    def kill(self, name: str) -> None:
+        """SIGKILL: no shutdown, no last commit; what a crash or an OOM kill leaves behind."""
+        process = self.processes.get(name)
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+
+    def pause(self, name: str) -> None:
+        """SIGSTOP: the process keeps its connections but does nothing until `resume`."""
+        process = self.processes.get(name)
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        process = self.processes.get(name)
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGCONT)
+
+    def restart(self, name: str, timeout_s: float = 60.0) -> None:
+        """Starts a stopped or killed process again (same port, same database) until ready."""
+        if (process := self.processes.get(name)) is not None and process.poll() is None:
+            raise RuntimeError(f"{name} is still running")
+        self.start_process(BY_NAME[name])
+        self.wait_ready(timeout_s, [name])
+
     def stop(self) -> None:
+        self.resume_broker()  # a paused process would not stop
+        for name in self.processes:
+            self.resume(name)
         for name in reversed(list(self.processes)):
             self.stop_process(name)
         self.stop_broker()

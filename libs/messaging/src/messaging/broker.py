@@ -6,6 +6,7 @@ Used by `make run` and by the tests; production points KAFKA_BOOTSTRAP_SERVERS a
 import asyncio
 import contextlib
 import logging
+import signal
 import socket
 import subprocess
 import time
@@ -90,6 +91,22 @@ class EmbeddedBroker:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+    def kill(self) -> None:
+        """SIGKILL: the broker dies mid-write, as a crashed or evicted one does (chaos tests)."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        self.stop()
+
+    def pause(self) -> None:
+        """SIGSTOP: the broker holds every connection open and answers nothing until `resume`."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGCONT)
 
     @property
     def running(self) -> bool:

@@ -1,5 +1,8 @@
 """The one consumer loop: each event applied once (inbox row in the same transaction as the
-effect), offsets committed after the DB commit, bounded retries, then the dead-letter topic."""
+effect), offsets committed after the DB commit, bounded retries, then the dead-letter topic.
+Positions are watched (`position_guard`): one the log no longer holds is read again from the
+log's start, never skipped. Inbox rows are kept for the inbox retention (`RetentionSettings`).
+"""
 
 import asyncio
 import logging
@@ -9,19 +12,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import (
+    CommitFailedError,
+    KafkaError,
+    NoOffsetForPartitionError,
+    OffsetOutOfRangeError,
+)
 from contracts.base import Event
 from contracts.catalog import EVENT_TYPES
 from contracts.topics import dead_letter_topic
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from telemetry.propagation import context_from_headers
 
+from messaging.broker_log import BrokerLog
 from messaging.envelope import Envelope, MalformedEnvelope, from_record
 from messaging.outbox import UnitOfWork, UnitOfWorkFactory, utcnow
+from messaging.position_guard import PositionGuard
 from messaging.publisher import BrokerUnavailable, Publisher
+from messaging.settings import RetentionSettings
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("cairn.messaging")
@@ -79,6 +90,8 @@ class EventConsumer:
         bootstrap_servers: str,
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
+        retention: RetentionSettings | None = None,
+        position_check_every_s: float = 5.0,
     ) -> None:
         self.group = group
         self._topics = topics
@@ -88,23 +101,43 @@ class EventConsumer:
         self._bootstrap = bootstrap_servers
         self._max_attempts = max_attempts
         self._retry_backoff_s = retry_backoff_s
+        self._inbox_retention = (retention or RetentionSettings.load()).inbox_retention
+        self._broker_log = BrokerLog(bootstrap_servers)
+        self.positions = PositionGuard(
+            group,
+            self._broker_log,
+            self._applied,
+            handlers.keys(),
+            inbox_retention=self._inbox_retention,
+            check_every_s=position_check_every_s,
+        )
+        self._forgotten_at: float | None = None
         self.processed = 0
+        self.duplicates = 0
         self.dead_lettered = 0
 
     async def run(self) -> None:
         """Runs until cancelled; reconnects after the broker goes away."""
+        try:
+            await self._run()
+        finally:
+            await self._broker_log.close()
+
+    async def _run(self) -> None:
         while True:
             consumer = AIOKafkaConsumer(
-                *self._topics,
                 bootstrap_servers=self._bootstrap,
                 group_id=self.group,
                 client_id=f"cairn-{self.group}",
                 enable_auto_commit=False,
-                auto_offset_reset="earliest",
+                # Positions are set on assignment (`positions`); one the broker finds out of
+                # range is reset there, loudly, instead of quietly by the client.
+                auto_offset_reset="none",
                 metadata_max_age_ms=5000,
                 # Latency over idle traffic: an org change should show within a tenth of a second.
                 fetch_max_wait_ms=50,
             )
+            consumer.subscribe(self._topics, listener=self.positions.listener(consumer))
             try:
                 await consumer.start()
             except (KafkaError, OSError) as exc:
@@ -122,11 +155,67 @@ class EventConsumer:
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while True:
-            batches = await consumer.getmany(timeout_ms=500, max_records=200)
+            await self._forget_old_hourly()
+            try:
+                batches = await consumer.getmany(timeout_ms=500, max_records=200)
+            except OffsetOutOfRangeError as exc:
+                await self.positions.out_of_range(consumer, _partitions_in(exc))
+                continue
+            except NoOffsetForPartitionError as exc:
+                # Only when the assignment could not be checked: a group's first read.
+                await consumer.seek_to_beginning(*_partitions_in(exc))
+                continue
             for partition, records in batches.items():
+                generation, repeats = self.positions.generation(partition), self.duplicates
                 for record in records:
                     await self._handle_durably(record)
-                await self._commit(consumer, partition, records[-1].offset + 1)
+                if self.duplicates > repeats:
+                    log.info(
+                        "%s consumer: %d of %d events of %s[%d] were applied before "
+                        "(delivered again): dropped by the inbox",
+                        self.group,
+                        self.duplicates - repeats,
+                        len(records),
+                        partition.topic,
+                        partition.partition,
+                    )
+                if self.positions.read(partition, records[-1], generation):
+                    await self._commit(consumer, partition, records[-1].offset + 1)
+            if self.positions.check_due():
+                await self.positions.check(consumer)
+
+    async def _applied(self, event_ids: list[str]) -> set[str]:
+        inbox = self._uow.tables.inbox
+        async with self._uow() as uow:
+            rows = await uow.session.execute(
+                select(inbox.c.event_id).where(
+                    inbox.c.consumer == self.group, inbox.c.event_id.in_(event_ids)
+                )
+            )
+            return {row[0] for row in rows}
+
+    async def _forget_old_hourly(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if self._forgotten_at is not None and now - self._forgotten_at < 3600:
+            return
+        self._forgotten_at = now
+        try:
+            await self.forget_old()
+        except Exception:
+            # The rows wait for the next hour; consuming must go on.
+            log.exception("%s consumer: could not prune the inbox", self.group)
+
+    async def forget_old(self) -> None:
+        """Inbox rows past the inbox retention: no relay republishes events that old."""
+        inbox = self._uow.tables.inbox
+        async with self._uow() as uow:
+            await uow.session.execute(
+                delete(inbox).where(
+                    inbox.c.consumer == self.group,
+                    inbox.c.processed_at < utcnow() - self._inbox_retention,
+                )
+            )
+            await uow.commit()
 
     async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         try:
@@ -211,6 +300,7 @@ class EventConsumer:
                 )
             )
             if seen.first() is not None:
+                self.duplicates += 1
                 return
             await handler(uow, Received(envelope=envelope, event=event))
             await uow.session.execute(
@@ -248,3 +338,11 @@ class EventConsumer:
             topic,
             detail,
         )
+
+
+def _partitions_in(exc: KafkaError) -> list[TopicPartition]:
+    """The partitions an aiokafka position error names ({tp: offset} or a tp)."""
+    named = exc.args[0] if exc.args else None
+    if isinstance(named, dict):
+        return list(named)
+    return [named] if isinstance(named, TopicPartition) else []

@@ -4,7 +4,7 @@ start that tolerates a broker that is not up yet."""
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -22,12 +22,26 @@ class BrokerUnavailable(RuntimeError):
     """The broker did not acknowledge in time; the caller decides (503, retry later)."""
 
 
+@dataclass(frozen=True)
+class Ack:
+    """Where the broker says it stored an event: the relay's evidence for spotting a lost log."""
+
+    event_id: str
+    topic: str
+    partition: int
+    offset: int
+
+
 class Publisher:
     def __init__(self, bootstrap_servers: str, *, timeout_s: float = 5.0) -> None:
         self._bootstrap = bootstrap_servers
         self._timeout_s = timeout_s
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self._bootstrap
 
     async def _ensure_started(self) -> AIOKafkaProducer:
         async with self._lock:
@@ -39,6 +53,8 @@ class Publisher:
                     request_timeout_ms=int(self._timeout_s * 1000),
                     retry_backoff_ms=200,
                     linger_ms=5,
+                    # As the consumers: a topic made again after a broker restart is seen soon.
+                    metadata_max_age_ms=5000,
                     client_id="cairn",
                 )
                 try:
@@ -49,10 +65,10 @@ class Publisher:
                 self._producer = producer
             return self._producer
 
-    async def publish(self, envelopes: Sequence[Envelope], topic_of: dict[str, str]) -> None:
+    async def publish(self, envelopes: Sequence[Envelope], topic_of: dict[str, str]) -> list[Ack]:
         """Sends every envelope and waits for all acks; raises BrokerUnavailable otherwise.
 
-        `topic_of` maps each envelope id to its topic.
+        `topic_of` maps each envelope id to its topic. The acks come back in envelope order.
         """
         producer = await self._ensure_started()
         futures = []
@@ -76,11 +92,25 @@ class Publisher:
                         futures.append(
                             await producer.send(topic, value=value, key=key, headers=headers)
                         )
-                await asyncio.gather(*futures)
+                stored = await asyncio.gather(*futures)
         except (KafkaError, OSError, TimeoutError) as exc:
             for future in futures:
                 future.cancel()
             raise BrokerUnavailable(f"Kafka did not acknowledge: {exc!r}") from exc
+        return [
+            Ack(envelope.id, meta.topic, meta.partition, meta.offset)
+            for envelope, meta in zip(envelopes, stored, strict=True)
+        ]
+
+    async def refresh_metadata(self) -> None:
+        """Learns the broker's topics and partitions now (after the broker changed under us)."""
+        if self._producer is None:
+            return  # a producer started later fetches them anyway
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                await self._producer.client.force_metadata_update()
+        except (KafkaError, OSError, TimeoutError) as exc:
+            raise BrokerUnavailable(f"cannot refresh metadata from Kafka: {exc!r}") from exc
 
     async def send_raw(
         self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]

@@ -3,9 +3,19 @@
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from contracts.people import PersonCreated, PersonSnapshot, PersonStatus
+from persistence.database import create_engine, session_factory
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from messaging.consumer import Handler, Received
+from messaging.outbox import UnitOfWork, UnitOfWorkFactory
+from messaging.tables import messaging_tables
 
 
 async def read_topic(
@@ -44,3 +54,82 @@ async def read_topic(
     finally:
         await consumer.stop()
     return records
+
+
+@dataclass
+class ServiceUnderTest:
+    """A minimal service for the messaging tests: its own database with outbox, inbox and one
+    effect table (a row per applied PersonCreated), and its unit-of-work factory."""
+
+    engine: AsyncEngine
+    uow: UnitOfWorkFactory
+    effects: Table
+
+    async def effect_count(self) -> int:
+        async with self.engine.connect() as conn:
+            return int(
+                (await conn.execute(select(func.count()).select_from(self.effects))).scalar_one()
+            )
+
+    async def applied(self) -> list[str]:
+        """The person ids of every applied event, repeats included."""
+        async with self.engine.connect() as conn:
+            return [r[0] for r in await conn.execute(select(self.effects.c.person_id))]
+
+    async def event_ids(self) -> list[str]:
+        """The ids of the events in its outbox, in the order they were written."""
+        outbox = self.uow.tables.outbox
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(outbox.c.event_id).order_by(outbox.c.id))
+            return [r[0] for r in rows]
+
+    async def emit(self, person_ids: list[str], tenant_id: str = "t1") -> None:
+        """One committed unit of work per event, as a service's use cases write them."""
+        for person_id in person_ids:
+            async with self.uow() as uow:
+                await uow.emit(person_created(person_id), tenant_id=tenant_id)
+                await uow.commit()
+
+    def record_effect(self) -> Handler:
+        async def handle(uow: UnitOfWork, received: Received) -> None:
+            assert isinstance(received.event, PersonCreated)
+            await uow.session.execute(
+                insert(self.effects).values(person_id=received.event.person.id)
+            )
+
+        return handle
+
+
+MakeService = Callable[[str], Awaitable[ServiceUnderTest]]
+
+
+async def service_under_test(database_url: str, name: str) -> ServiceUnderTest:
+    metadata = MetaData()
+    tables = messaging_tables(metadata)
+    effects = Table(
+        "effect",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("person_id", String(64), nullable=False),
+    )
+    engine = create_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    return ServiceUnderTest(
+        engine, UnitOfWorkFactory(session_factory(engine), tables, f"/test/{name}"), effects
+    )
+
+
+def person_created(person_id: str) -> PersonCreated:
+    return PersonCreated(
+        person=PersonSnapshot(
+            id=person_id,
+            email=f"{person_id}@example-hr.com",
+            display_name=person_id,
+            time_zone="UTC",
+            status=PersonStatus.ACTIVE,
+            source_version=1,
+            revision=1,
+            updated_at=datetime.now(UTC),
+        )
+    )
