@@ -62,14 +62,29 @@ class UnitOfWork:
         self._emitted += 1
         return envelope.id
 
-    async def emit_many(self, events: Sequence[Event], *, tenant_id: str) -> list[str]:
+    async def emit_many(
+        self,
+        events: Sequence[Event],
+        *,
+        tenant_id: str,
+        event_ids: Sequence[str] | None = None,
+    ) -> list[str]:
         """`emit` for many events in one statement (bulk writes: a per-event INSERT costs a
-        round trip each). Same rows, same order as emitting them one by one."""
+        round trip each). Same rows, same order as emitting them one by one; `event_ids`, when
+        given, are the events' ids (deterministic ids, as `emit(event_id=...)`)."""
         if not events:
             return []
+        if event_ids is not None and len(event_ids) != len(events):
+            raise ValueError("one event id per event")
         traceparent = current_traceparent()
         envelopes = [
-            envelope_for(event, tenant_id=tenant_id, source=self._source) for event in events
+            envelope_for(
+                event,
+                tenant_id=tenant_id,
+                source=self._source,
+                event_id=event_ids[i] if event_ids is not None else None,
+            )
+            for i, event in enumerate(events)
         ]
         await self.session.execute(
             insert(self._tables.outbox),

@@ -114,7 +114,11 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         if self.guard.needs_check():
             # Before anything new goes out: a new log must first get back what the old had.
-            await self._recover(await self.guard.check(self._newest_sent))
+            try:
+                verdict = await self.guard.check(self._newest_sent)
+            except (KafkaError, OSError, TimeoutError) as exc:
+                raise BrokerUnavailable(f"cannot read the broker's log: {exc!r}") from exc
+            await self._recover(verdict)
         outbox = self._uow.tables.outbox
         # Read in a short transaction: a SQLite write lock must never be held while Kafka is slow.
         async with self._engine.connect() as conn:
