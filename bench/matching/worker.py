@@ -10,9 +10,10 @@ import resource
 import sys
 import time
 
-from matching.domain.baselines import solve_dense_reference, solve_greedy
 from matching.domain.optimizer import solve_cohort
 
+from bench.matching.baselines import solve_dense_assignment as solve_dense_reference
+from bench.matching.baselines import solve_greedy
 from bench.matching.instances import cohort
 
 
