@@ -37,6 +37,8 @@ class PairOracle(Protocol):
 
     def blocks(self, rows: Index) -> Iterator[tuple[Index, Int16Array]]: ...
 
+    def allowed_pairs(self, rows: Index) -> int: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Candidates:
@@ -177,7 +179,9 @@ class ColumnBest:
         if not self._parts:
             return
         rows, cols, keys, weights = (np.concatenate(x) for x in zip(*self._parts, strict=True))
-        order = np.lexsort((-keys, cols))
+        # By column, then key descending, in one sort: keys are below 2^31 (weights or
+        # violations of at most 15 bits, shifted by the 16 tie bits).
+        order = np.argsort((cols.astype(np.int64) << 31) | ((1 << 31) - 1 - keys))
         rows, cols, keys, weights = rows[order], cols[order], keys[order], weights[order]
         rank = np.arange(len(cols)) - np.searchsorted(cols, cols, side="left")
         keep = rank < self.sizes[cols]

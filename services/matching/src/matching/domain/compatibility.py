@@ -9,6 +9,7 @@ grows smoothly with the cohort instead of falling off a cliff."""
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Iterator, Sequence
 from datetime import date
 
@@ -54,6 +55,7 @@ class Compatibility:
         self._cache: Int16Array | None = None
         self._stored = np.zeros(self.cached_rows, dtype=np.bool_)
         self.scored_pairs = 0  # pairs scored so far: n * m after one full pass
+        self._allowed = np.full(self.n, -1, dtype=np.int64)  # allowed pairs per row (-1: unread)
 
     def block(self, rows: Index) -> tuple[IntArray, BoolArray]:
         """Integer weights and the allowed mask of rows x every column."""
@@ -67,6 +69,13 @@ class Compatibility:
         for start in range(0, len(rows), self.block_rows):
             chunk = rows[start : start + self.block_rows]
             yield chunk, self._weights(chunk)
+
+    def allowed_pairs(self, rows: Index) -> int:
+        """How many pairs of these rows the hard rules allow."""
+        unread = rows[self._allowed[rows] < 0]
+        for _ in self.blocks(unread):
+            pass
+        return int(self._allowed[rows].sum())
 
     def weights_of(self, rows: Index) -> IntArray:
         """Integer weights of rows x every column, -1 where the hard rules forbid the pair
@@ -91,9 +100,10 @@ class Compatibility:
         missing = chunk[~stored]
         scored = self.pair_weights.block(missing)
         self.scored_pairs += scored.size
+        self._allowed[missing] = np.count_nonzero(scored >= 0, axis=1)
         if kept.any():
             if self._cache is None:
-                self._cache = np.empty((self.cached_rows, self.m), dtype=np.int16)
+                self._cache = _kept_weights(self.cached_rows, self.m)
             keep = missing < self.cached_rows
             if keep.all() and bool((np.diff(missing) == 1).all()):
                 self._cache[missing[0] : missing[0] + len(missing)] = scored  # the first pass
@@ -107,3 +117,16 @@ class Compatibility:
         assert self._cache is not None
         weights[stored] = self._cache[chunk[stored]]
         return weights
+
+
+def _kept_weights(rows: int, columns: int) -> Int16Array:
+    """Room for the kept weights. Asked for in huge pages where the system offers them: a
+    gigabyte in 4 KiB pages costs a quarter of a million page faults, several times the
+    copying itself."""
+    size = max(rows * columns, 1) * 2
+    advice = getattr(mmap, "MADV_HUGEPAGE", None)
+    if advice is None:
+        return np.empty((rows, columns), dtype=np.int16)
+    room = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    room.madvise(advice)
+    return np.frombuffer(room, dtype=np.int16, count=rows * columns).reshape(rows, columns)

@@ -19,6 +19,7 @@ by which the optimum over every allowed pair can beat the sparse one (0: proven 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -59,30 +60,49 @@ class Duals:
     bonus: int
     use_weights: bool
 
-    def bounds(self, chunk: Index, shift: int, top: int) -> Int32Array:
-        """T - shift per pair of the block, clipped to [-1, top]: a pair's value (at most
-        top - 1, -1 when forbidden) exceeds it exactly when it exceeded T - shift. In int32
-        when the potentials allow (they nearly always do), int64 otherwise."""
-        tail_all = self.row if self.row_by_department is None else self.row_by_department
-        head_all = self.col if self.col_by_department is None else self.col_by_department
-        lowest = int(min(tail_all.min(initial=0), -head_all.max(initial=0)))
-        highest = int(max(tail_all.max(initial=0), -head_all.min(initial=0)))
+    def bounds(self, shift: int, top: int) -> _Bounds:
+        """T - shift per pair, block by block, clipped to at least -1 (and, when the
+        potentials do not fit int32, at most top): a pair's value (below top, -1 when
+        forbidden) exceeds it exactly when it exceeded T - shift."""
+        tail = self.row if self.row_by_department is None else self.row_by_department
+        head = self.col if self.col_by_department is None else self.col_by_department
         offset = self.bonus + shift
-        narrow = max(abs(lowest), abs(highest)) + abs(offset) < 1 << 29
-        dtype = np.int32 if narrow else np.int64
-        if self.row_by_department is None:
-            tail = (self.row[chunk] - offset).astype(dtype)[:, None]
+        reach = max(int(np.abs(tail).max(initial=0)), int(np.abs(head).max(initial=0)))
+        dtype = np.int32 if reach + abs(offset) < 1 << 29 else np.int64
+        return _Bounds(
+            tail=np.asarray(tail - offset, dtype=dtype),
+            head=np.asarray(head, dtype=dtype),
+            by_row_department=self.row_by_department is not None,
+            by_col_department=self.col_by_department is not None,
+            col_department=self.col_department,
+            row_department=self.row_department,
+            top=top,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Bounds:
+    tail: npt.NDArray[np.signedinteger[Any]]  # offset row potentials (by department)
+    head: npt.NDArray[np.signedinteger[Any]]
+    by_row_department: bool
+    by_col_department: bool
+    col_department: IntArray
+    row_department: IntArray
+    top: int
+
+    def block(self, chunk: Index) -> Int32Array:
+        if self.by_row_department:
+            tail = np.take(self.tail[chunk], self.col_department, axis=1)
         else:
-            tail = np.take(
-                (self.row_by_department[chunk] - offset).astype(dtype), self.col_department, axis=1
-            )
-        if self.col_by_department is None:
-            out = np.subtract(tail, self.col.astype(dtype)[None, :])
+            tail = self.tail[chunk][:, None]
+        if self.by_col_department:
+            out = np.subtract(tail, self.head[self.row_department[chunk]])
         else:
-            out = np.subtract(
-                tail, self.col_by_department.astype(dtype)[self.row_department[chunk]]
-            )
-        np.clip(out, -1, top, out=out)
+            out = np.subtract(tail, self.head[None, :])
+        if out.dtype == np.int32:
+            np.maximum(out, -1, out=out)
+        else:
+            np.clip(out, -1, self.top, out=out)
         bounded: Int32Array = out.astype(np.int32, copy=False)
         return bounded
 
@@ -118,13 +138,12 @@ def price(
     best = ColumnBest(col_k)
     picked: list[Candidates] = []
     everything: list[Candidates] | None = []
-    held = violations = gap = allowed_pairs = 0
+    held = violations = gap = 0
     top = SCORE_CAP + 1 if duals.use_weights else 1  # above any value a pair can have
+    bounds = duals.bounds(margin, top)
     for chunk, weights in oracle.blocks(rows):
-        allowed = weights >= 0
-        allowed_pairs += int(np.count_nonzero(allowed))
-        value = weights if duals.use_weights else (allowed.astype(np.int16) - 1)
-        bound = duals.bounds(chunk, margin, top)  # a forbidden pair (-1) never qualifies
+        value = weights if duals.use_weights else ((weights >= 0).astype(np.int16) - 1)
+        bound = bounds.block(chunk)  # a forbidden pair (-1) never qualifies
         flagged = value > bound
         lo, hi = np.searchsorted(in_rows, [chunk[0], chunk[-1] + 1])
         if hi > lo:
@@ -132,7 +151,7 @@ def price(
         count = int(np.count_nonzero(flagged))
         if count == 0:
             continue
-        if count > 4 * row_k * len(chunk):  # many: work on the dense block
+        if count > flagged.size // 4:  # most of the block: work on it densely
             excess = np.subtract(value, bound, dtype=np.int32)  # by how much it clears
             violations += int(np.count_nonzero(flagged & (excess > margin)))
             keys = excess << TIE_BITS
@@ -140,6 +159,7 @@ def price(
             np.copyto(keys, -1, where=~flagged)
             at, cols = row_best(keys, row_k)
             found_keys = keys[at, cols].astype(np.int64)
+            at, cols, found_keys, rank = _ranked(at, cols, found_keys)
             best.offer_block(chunk, keys, weights)
             if everything is not None and held + count <= add_all:
                 flat = np.flatnonzero(flagged.ravel())
@@ -157,13 +177,15 @@ def price(
                 everything.append(_pairs(chunk, at, cols, weights))
             elif everything is not None:
                 everything = None
-            at, cols, found_keys = _row_top(at, cols, all_keys, row_k)
+            at, cols, found_keys, rank = _ranked(at, cols, all_keys)
+            top_k = rank < row_k
+            at, cols, found_keys, rank = at[top_k], cols[top_k], found_keys[top_k], rank[top_k]
         held += count
         # The bound: each row's `places` largest violations (excess beyond the margin).
-        at, cols, found_keys, rank = _ranked(at, cols, found_keys)
         first = rank < slots[chunk[at]]
         gap += int(np.maximum((found_keys[first] >> TIE_BITS) - margin, 0).sum())
         picked.append(_pairs(chunk, at, cols, weights))
+    allowed_pairs = oracle.allowed_pairs(rows)
     if everything is not None:
         added = Candidates.concat(everything)
     else:
@@ -174,13 +196,6 @@ def price(
 def _pairs(chunk: Index, at: Index, cols: Index, weights: Int16Array) -> Candidates:
     cols = np.asarray(cols, dtype=np.intp)
     return Candidates(chunk[at], cols, weights[at, cols].astype(np.int64))
-
-
-def _row_top(at: Index, cols: Index, keys: IntArray, k: int) -> tuple[Index, Index, IntArray]:
-    """Each block row's k largest keys among the given entries."""
-    at, cols, keys, rank = _ranked(at, cols, keys)
-    keep = rank < k
-    return at[keep], cols[keep], keys[keep]
 
 
 def _ranked(at: Index, cols: Index, keys: IntArray) -> tuple[Index, Index, IntArray, Index]:
