@@ -343,6 +343,10 @@ def assert_feasible(problem: CohortProblem, solution: CohortSolution) -> None:
         assert max(seen.values(), default=0) <= 1
     matched = set(per_mentee)
     assert set(solution.unmatched_mentee_ids).isdisjoint(matched)
+    weights, eligible, _ = _weights(problem)
+    unmatchable = {e.id for e in eligible} - {mentee_id for _, mentee_id in weights}
+    assert set(solution.unmatchable_mentee_ids) == unmatchable
+    assert unmatchable <= set(solution.unmatched_mentee_ids)
     assert set(solution.ineligible_ids).isdisjoint(matched | set(per_mentor))
     stats = solution.stats
     assert stats.proven_optimal

@@ -253,6 +253,9 @@ class CohortSolution:
     circles: tuple[Circle, ...]  # GROUP
     peer_pairs: tuple[PeerPair, ...]  # PEER
     unmatched_mentee_ids: tuple[str, ...]  # eligible people who got no match
+    # Of those, the ones no rule allows any mentor (with an open place) for: unmatchable,
+    # so counted in no group's rate (see Fairness).
+    unmatchable_mentee_ids: tuple[str, ...]
     ineligible_ids: tuple[str, ...]  # inactive or not enrolled in the needed role
     stats: SolveStats
     fairness: Fairness

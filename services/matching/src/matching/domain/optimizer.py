@@ -199,6 +199,9 @@ def _solve_transport(problem: CohortProblem) -> CohortSolution:
         circles=circles,
         peer_pairs=(),
         unmatched_mentee_ids=_unmatched(mentees, pair_rows),
+        unmatchable_mentee_ids=tuple(
+            p.id for p, ok in zip(mentees, matchable, strict=True) if not ok
+        ),
         ineligible_ids=_ineligible(problem, mentees, mentors),
         stats=stats,
         fairness=fairness(

@@ -117,6 +117,7 @@ def solve_peers(problem: CohortProblem) -> CohortSolution:
         circles=(),
         peer_pairs=peer_pairs,
         unmatched_mentee_ids=tuple(p.id for i, p in enumerate(pool) if i not in paired),
+        unmatchable_mentee_ids=tuple(p.id for p, ok in zip(pool, matchable, strict=True) if not ok),
         ineligible_ids=tuple(dict.fromkeys(p.id for p in problem.mentees if p.id not in kept_ids)),
         stats=SolveStats(
             objective=int(weights.sum()),
