@@ -5,18 +5,26 @@ a huge capacity). Counts, never timings."""
 
 from __future__ import annotations
 
+from dataclasses import astuple, replace
 from unittest import mock
 
 import numpy as np
 import pytest
 from contracts.programs import MatchObjective
-from matching.domain import compatibility
-from matching.domain.candidates import TieBreak, column_sizes, initial_candidates, row_size
+from matching.domain import compatibility, flow, pricing
+from matching.domain.candidates import (
+    Candidates,
+    TieBreak,
+    column_sizes,
+    initial_candidates,
+    row_size,
+)
 from matching.domain.compatibility import Compatibility
 from matching.domain.flow import FlowModel, TransportSolver
 from matching.domain.model import CohortProblem, Optimality
 from matching.domain.optimizer import solve_cohort
 from matching.domain.rules import is_eligible_mentee, is_eligible_mentor, wanted_slots
+from matching.domain.scoring import SCORE_SCALE
 
 from bench.matching.baselines import solve_dense_assignment, solve_dense_flow, solve_greedy
 from bench.matching.instances import ADVERSARIAL, adversarial, cohort
@@ -134,3 +142,30 @@ def test_matching_a_stopped_flow_reports_a_valid_gap_bound() -> None:
     assert -stopped.cost < optimum <= -stopped.cost + stopped.gap
     finished = TransportSolver(model, compat, rows, ties).solve(start)
     assert finished.proven_optimal and finished.gap == 0 and -finished.cost == optimum
+
+
+def test_matching_rounds_that_stop_paying_off_go_dense_and_still_prove() -> None:
+    problem = cohort(400)
+
+    def stingy(*args: object, **kwargs: object) -> pricing.Pricing:
+        # A pricing that adds a single violated pair per round: rounds stop paying off.
+        found = pricing.price(*args, **kwargs)  # type: ignore[arg-type]
+        return replace(found, added=Candidates(*(a[:1] for a in astuple(found.added))))
+
+    with mock.patch.object(flow, "price", stingy):
+        solution = solve_cohort(problem)
+    assert solution.optimality is Optimality.PROVEN
+    assert solution.stats.objective == solve_dense_flow(problem).objective
+    assert solution.stats.candidate_pairs == solution.stats.allowed_pairs  # went dense
+    assert solution.stats.rounds <= flow.STALL_ROUNDS + 1
+
+
+def test_matching_a_network_too_large_to_grow_stops_as_best_found_with_its_gap() -> None:
+    problem = cohort(400)
+    with mock.patch.object(flow, "MAX_CANDIDATES", 1):
+        solution = solve_cohort(problem)
+    optimum = solve_dense_flow(problem).objective
+    assert solution.optimality is Optimality.BEST_FOUND
+    assert not solution.stats.proven_optimal
+    assert solution.stats.objective < optimum
+    assert optimum <= solution.stats.objective + round(solution.optimality_gap * SCORE_SCALE)
