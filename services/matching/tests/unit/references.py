@@ -214,7 +214,14 @@ def _milp_max(
         return np.zeros(0)
     cons = [LinearConstraint(np.array(rows), np.array(lb), np.array(ub))] if rows else []
     top = np.ones(len(c)) if upper is None else upper
-    res = milp(-c, constraints=cons, integrality=np.ones(len(c)), bounds=Bounds(0, top))
+    # No relative gap: HiGHS stops at 1e-4 by default, which is a unit on these totals.
+    res = milp(
+        -c,
+        constraints=cons,
+        integrality=np.ones(len(c)),
+        bounds=Bounds(0, top),
+        options={"mip_rel_gap": 0},
+    )
     assert res.status == 0, res.message
     return np.rint(res.x)
 
