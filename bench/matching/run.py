@@ -1,5 +1,6 @@
 """The matching benchmark. Cohorts of 1,000, 5,000, 10,000 and 20,000 mentees with 20 % as many
-mentors of capacity 5 (50,000 with --large: about two minutes and 1.5 GB for the optimizer),
+mentors of capacity 5 (50,000 with --large: about half a minute and 1.6 GB for the optimizer,
+a few minutes in all),
 then the adversarial cohorts (instances.ADVERSARIAL) at 5,000 mentees. On each instance:
 
 * optimizer: `solve_cohort`, the certified sparse min-cost flow, reasons included;
