@@ -1,7 +1,10 @@
-"""Synthetic organizations for the matching benchmark: seeded, so every solver of a run (each
-in its own process) rebuilds exactly the same cohort."""
+"""Synthetic organizations for the matching benchmark and tests: seeded, so every solver of a
+run (each in its own process) rebuilds exactly the same cohort. `cohort` is a plausible org;
+`adversarial` are the shapes that once broke or slowed the optimizer."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 from contracts.programs import ParticipantRole
@@ -10,6 +13,7 @@ from matching.domain.model import (
     MatchingPolicy,
     MenteeProfile,
     MentorProfile,
+    ScoreWeights,
 )
 
 DEPARTMENTS = [
@@ -129,3 +133,111 @@ def cohort(mentees: int, seed: int = 7, capacity: int = 5, ratio: float = 0.2) -
             )
         )
     return CohortProblem(policy=MatchingPolicy(), mentors=people_mentors, mentees=people_mentees)
+
+
+def _with(problem: CohortProblem, **policy: object) -> CohortProblem:
+    return replace(problem, policy=replace(problem.policy, **policy))  # type: ignore[arg-type]
+
+
+def _identical(mentees: int) -> CohortProblem:
+    """Everybody alike: every pair allowed, every score equal (the tie case)."""
+    mentee = MenteeProfile(
+        id="",
+        level=3,
+        roles=frozenset({ParticipantRole.MENTEE}),
+        department="Finance",
+        goals=["learn negotiation"],
+        languages=["English"],
+        time_zone="Europe/London",
+    )
+    mentor = MentorProfile(
+        id="",
+        level=5,
+        roles=frozenset({ParticipantRole.MENTOR}),
+        department="Sales",
+        skills=["negotiation"],
+        languages=["English"],
+        time_zone="Europe/London",
+        capacity=5,
+    )
+    return CohortProblem(
+        policy=MatchingPolicy(),
+        mentees=[replace(mentee, id=f"e{k}") for k in range(mentees)],
+        mentors=[replace(mentor, id=f"r{k}") for k in range(max(1, mentees // 5))],
+    )
+
+
+def _languages(
+    problem: CohortProblem, mentee_lang: list[str], mentor_lang: list[str]
+) -> CohortProblem:
+    """The same people speaking only the given language each, with no level rule: which
+    pairs are allowed is decided by language alone."""
+    return CohortProblem(
+        policy=replace(problem.policy, min_level_gap=-20, max_level_gap=20),
+        mentees=[
+            replace(p, languages=[lang])
+            for p, lang in zip(problem.mentees, mentee_lang, strict=True)
+        ],
+        mentors=[
+            replace(p, languages=[lang])
+            for p, lang in zip(problem.mentors, mentor_lang, strict=True)
+        ],
+    )
+
+
+def adversarial(name: str, mentees: int, seed: int = 7) -> CohortProblem:
+    """The cohorts that once broke or slowed the optimizer (see ADVERSARIAL)."""
+    rng = np.random.default_rng(seed + 1)
+    if name == "identical":
+        return _identical(mentees)
+    if name == "equal_scores":
+        only_feedback = ScoreWeights(
+            goals=0, interests=0, cross_department=0, level_gap=0, time_zone=0, feedback=1
+        )
+        base = cohort(mentees, seed)
+        unrated = [replace(p, mean_rating=None, rating_count=0) for p in base.mentors]
+        return replace(_with(base, weights=only_feedback), mentors=unrated)
+    if name == "forbidden_97":
+        base = cohort(mentees, seed)
+        codes = [f"L{k}" for k in range(33)]
+        return _languages(
+            base,
+            [codes[k] for k in rng.integers(0, 33, size=len(base.mentees))],
+            [codes[k] for k in rng.integers(0, 33, size=len(base.mentors))],
+        )
+    if name == "one_pair":
+        base = cohort(mentees, seed)
+        m = len(base.mentors)
+        return _languages(
+            base,
+            [f"L{k}" for k in rng.integers(0, m, size=len(base.mentees))],
+            [f"L{k}" for k in range(m)],
+        )
+    if name == "big_capacity":
+        base = cohort(mentees, seed)
+        first = replace(base.mentors[0], capacity=10_000)
+        return replace(base, mentors=[first, *base.mentors[1:]])
+    if name == "capacity_1":
+        return cohort(mentees, seed, capacity=1, ratio=0.5)
+    if name == "several_mentors":
+        return _with(cohort(mentees, seed), mentors_per_mentee=3)
+    if name == "zero_allowed":
+        base = cohort(mentees, seed)
+        return replace(
+            base,
+            mentees=[replace(p, level=9) for p in base.mentees],
+            mentors=[replace(p, level=1) for p in base.mentors],
+        )
+    raise ValueError(f"unknown adversarial cohort {name!r}; known: {', '.join(ADVERSARIAL)}")
+
+
+ADVERSARIAL = {
+    "identical": "identical profiles: every pair allowed and equally scored",
+    "equal_scores": "all scores equal (only the unrated feedback criterion weighs)",
+    "forbidden_97": "97 % of pairs forbidden (one language of 33 each)",
+    "one_pair": "one allowed mentor per mentee",
+    "big_capacity": "one mentor with capacity 10,000",
+    "capacity_1": "capacity 1 everywhere (half as many mentors as mentees)",
+    "several_mentors": "three mentors per mentee (one per department)",
+    "zero_allowed": "zero allowed pairs",
+}

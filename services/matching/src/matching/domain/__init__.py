@@ -7,7 +7,9 @@ Entry points for the service:
 - `rules.why_not(...)`: the hard rules a given pair breaks, in words.
 
 Modules: `model` (the dataclasses), `rules` (hard constraints), `similarity` (TF-IDF and set
-overlap), `scoring` (criteria and score), `reasons` (sentences), `compatibility` (integer
-weights and masks by block), `flow` (certified sparse min-cost flow), `optimizer`, `peer`,
-`groups`, `suggestions`, `baselines` (greedy and dense references for tests and bench).
+overlap), `scoring` (criteria and score, readable), `weights` (the same score fused into int16
+blocks), `reasons` (sentences), `compatibility` (every pair's weight, scored once and kept),
+`candidates` (which pairs the sparse flow holds), `flow` (certified sparse min-cost flow),
+`potentials` and `pricing` (its certificate), `optimizer`, `peer`, `groups`, `suggestions`.
+The greedy and dense references live in `bench.matching.baselines` (tests and bench only).
 """

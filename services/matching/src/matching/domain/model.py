@@ -194,6 +194,41 @@ class PeerPair:
     reasons: tuple[Reason, ...]
 
 
+class Optimality(StrEnum):
+    """How good a run's answer is known to be. PROVEN: no assignment under the same rules and
+    policy scores higher (a certificate checked against every allowed pair). BEST_FOUND: the
+    best answer found, with `optimality_gap` bounding how much better the optimum can be."""
+
+    PROVEN = "PROVEN"
+    BEST_FOUND = "BEST_FOUND"
+
+
+@dataclass(frozen=True, slots=True)
+class GroupOutcome:
+    """One side of the fairness comparison (under-represented mentees, or the others)."""
+
+    mentees: int  # eligible mentees in the group
+    matchable: int  # of them, those with at least one allowed mentor with an open place
+    matched: int  # of them, those who got at least one mentor in this run
+
+    @property
+    def match_rate(self) -> float | None:
+        """matched / matchable: a mentee no rule allows anyone for is left out of both."""
+        return None if self.matchable == 0 else self.matched / self.matchable
+
+
+@dataclass(frozen=True, slots=True)
+class Fairness:
+    """What `prioritize_underrepresented` promised and what the run did (see `optimizer`).
+    `reachable`: the most under-represented mentees any assignment can match at once (each
+    to a first mentor); a prioritized run matches exactly that many."""
+
+    prioritized: bool
+    underrepresented: GroupOutcome
+    others: GroupOutcome
+    reachable: int | None  # computed for prioritized runs only
+
+
 @dataclass(frozen=True, slots=True)
 class SolveStats:
     objective: int  # what the optimizer maximized, in integer score units (see SCORE_SCALE)
@@ -203,11 +238,12 @@ class SolveStats:
     requested_slots: int
     underrepresented_rate: float | None  # filled / requested slots, None if nobody is in it
     others_rate: float | None
-    proven_optimal: bool  # the optimality certificate held against every allowed pair
+    proven_optimal: bool  # the flow's certificate held against every allowed pair
     candidate_pairs: int  # pairs the sparse solver looked at
     allowed_pairs: int  # pairs the hard rules allow
     rounds: int  # solve-and-verify rounds
     seconds: float
+    scored_pairs: int = 0  # pairs scored (n x m after one pass; more means scoring again)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,8 +253,16 @@ class CohortSolution:
     circles: tuple[Circle, ...]  # GROUP
     peer_pairs: tuple[PeerPair, ...]  # PEER
     unmatched_mentee_ids: tuple[str, ...]  # eligible people who got no match
+    # Of those, the ones no rule allows any mentor (with an open place) for: unmatchable,
+    # so counted in no group's rate (see Fairness).
+    unmatchable_mentee_ids: tuple[str, ...]
     ineligible_ids: tuple[str, ...]  # inactive or not enrolled in the needed role
     stats: SolveStats
+    fairness: Fairness
+    optimality: Optimality
+    # The most the optimum's objective can exceed this run's, in score units (the sum of
+    # pair scores, less penalties); 0.0 when PROVEN.
+    optimality_gap: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,14 +9,33 @@ circles. `stats.proven_optimal` is the flow stage's certificate; `stats.objectiv
 minus every penalty paid by the final circles (the flow's objective when goals are not
 balanced, goal_balance_penalty = 0).
 
+`optimality` says what is known of the whole answer. The flow is always run to its proof
+(PROVEN). A GROUP run that re-seated members for goal balance is BEST_FOUND unless the
+re-seating cost nothing: the flow's optimum of fit minus department penalty bounds every
+seating's fit minus both penalties from above, so `optimality_gap` is that bound minus the
+objective found.
+
 Modes, as lexicographic objectives in one integer cost:
 * BEST_TOTAL: maximize the total score.
 * MAX_MATCHED: every filled place earns a bonus larger than any total score can be, so the
   number of filled places is maximized first and the total score second.
-* prioritize_underrepresented: first the most places the under-represented mentees can get
-  (a max-flow over them alone, certified the same way), then the policy's objective with
-  their places fixed at that number and the others' filled places capped so that the
-  others' rate (filled / requested places) never exceeds theirs.
+
+Priority (`prioritize_underrepresented`), defined so that it is always achievable and never
+levels anyone down:
+* First claim: the run matches as many under-represented mentees to a first mentor as any
+  assignment under the rules can (`Fairness.reachable`, a max-flow over their first places
+  alone, certified like every flow); within that, the policy's objective decides everything
+  else, with no cap on anyone.
+* So an under-represented mentee is left without a mentor only when every mentor the rules
+  allow them is full, and full of under-represented mentees holding that mentor as their
+  only one: never because the place went to another mentee, or to anyone's second or
+  third mentor. Among mentees who can be matched, the under-represented are matched at the
+  highest rate the cohort allows them (all `reachable` of them).
+* A mentee no rule allows any mentor for is unmatchable: counted in neither group's rate
+  (`GroupOutcome.matchable`), and no limit on anyone else.
+* It costs the others only places that an under-represented mentee's first mentor needs:
+  under MAX_MATCHED the number of filled places is the same as without priority (the
+  mentees' places form a polymatroid: any set of first places extends to a maximum one).
 """
 
 from __future__ import annotations
@@ -28,14 +47,15 @@ import numpy as np
 import numpy.typing as npt
 from contracts.programs import MatchObjective, ProgramKind
 
-from matching.domain.compatibility import Compatibility
-from matching.domain.flow import (
+from matching.domain.candidates import (
     Candidates,
-    FlowModel,
-    FlowResult,
-    TransportSolver,
+    TieBreak,
+    column_sizes,
     initial_candidates,
+    row_size,
 )
+from matching.domain.compatibility import Compatibility
+from matching.domain.flow import FlowModel, FlowResult, TransportSolver
 from matching.domain.groups import (
     CircleCosts,
     balance_goals,
@@ -48,9 +68,12 @@ from matching.domain.groups import (
 from matching.domain.model import (
     CohortProblem,
     CohortSolution,
+    Fairness,
+    GroupOutcome,
     Match,
     MenteeProfile,
     MentorProfile,
+    Optimality,
     SolveStats,
 )
 from matching.domain.peer import solve_peers
@@ -59,6 +82,8 @@ from matching.domain.rules import is_eligible_mentee, is_eligible_mentor, wanted
 from matching.domain.scoring import SCORE_SCALE
 
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+Index = npt.NDArray[np.intp]
 
 
 def solve_cohort(problem: CohortProblem) -> CohortSolution:
@@ -66,14 +91,6 @@ def solve_cohort(problem: CohortProblem) -> CohortSolution:
     if problem.policy.kind is ProgramKind.PEER:
         return solve_peers(problem)
     return _solve_transport(problem)
-
-
-def candidate_sizes(slots: IntArray, capacity: IntArray) -> tuple[int, int]:
-    """How many pairs per mentee and per mentor the first sparse round keeps. Exactness does
-    not depend on it (the certificate adds what is missing); speed does."""
-    k_row = 2 * int(slots.max(initial=1)) + 8
-    k_col = 3 * int(capacity.max(initial=1)) + 5
-    return k_row, k_col
 
 
 def _solve_transport(problem: CohortProblem) -> CohortSolution:
@@ -104,22 +121,24 @@ def _solve_transport(problem: CohortProblem) -> CohortSolution:
         match_bonus=bonus,
     )
     rows = np.arange(len(mentees), dtype=np.intp)
-    k_row, k_col = candidate_sizes(slots, capacity)
-    candidates = initial_candidates(compat, rows, k_row, k_col)
+    ties = TieBreak(len(mentees), len(mentors))
+    candidates = initial_candidates(
+        compat, rows, row_size(slots), column_sizes(capacity, len(mentees)), ties
+    )
+    # Every row with an allowed pair has at least one candidate from its own best list.
+    matchable = np.zeros(len(mentees), dtype=np.bool_)
+    matchable[candidates.rows] = True
 
     priority = np.array([p.underrepresented for p in mentees], dtype=np.bool_)
-    proven, rounds = True, 0
+    proven, rounds, reachable = True, 0, None
     model = base
-    if policy.prioritize_underrepresented and priority.any() and not priority.all():
-        first = _priority_places(base, compat, rows[priority], candidates)
+    if policy.prioritize_underrepresented and priority.any():
+        first = _first_places(base, compat, rows[priority], candidates, ties)
         proven, rounds = first.proven_optimal, first.rounds
-        reachable = -first.cost  # each filled place cost -1
-        others_cap = reachable * int(slots[~priority].sum()) // int(slots[priority].sum())
-        model = replace(
-            base, priority_rows=priority, priority_supply=reachable, others_cap=others_cap
-        )
+        reachable = -first.cost  # each first place cost -1
+        model = replace(base, priority_rows=priority, priority_supply=reachable)
         candidates = candidates.union(first.candidates, len(mentors))
-    result = TransportSolver(model, compat, rows).solve(candidates)
+    result = TransportSolver(model, compat, rows, ties).solve(candidates)
     proven = proven and result.proven_optimal
     rounds += result.rounds
 
@@ -137,6 +156,9 @@ def _solve_transport(problem: CohortProblem) -> CohortSolution:
         )
         pair_cols, weights = balance_goals(compat, pair_rows, pair_cols, weights, capacity, costs)
         paid = costs.paid(pair_rows, pair_cols)
+    objective = int(weights.sum()) - paid
+    # The flow's fit less its department penalty bounds any seating of the same members.
+    gap = int(result.weights.sum()) - result.penalty - objective + result.gap
     evidence = scorer.evidence(pair_rows, pair_cols)
     matches = tuple(
         Match(
@@ -156,41 +178,87 @@ def _solve_transport(problem: CohortProblem) -> CohortSolution:
         if group
         else ()
     )
+    stats = SolveStats(
+        objective=objective,
+        total_score=int(weights.sum()) / SCORE_SCALE,
+        matched_mentees=len(set(pair_rows.tolist())),
+        filled_slots=len(pair_rows),
+        requested_slots=int(slots.sum()),
+        underrepresented_rate=_rate(int(priority[pair_rows].sum()), int(slots[priority].sum())),
+        others_rate=_rate(int((~priority[pair_rows]).sum()), int(slots[~priority].sum())),
+        proven_optimal=proven,
+        candidate_pairs=len(result.candidates),
+        allowed_pairs=result.allowed_pairs,
+        rounds=rounds,
+        seconds=perf_counter() - started,
+        scored_pairs=compat.scored_pairs,
+    )
     return CohortSolution(
         kind=policy.kind,
         matches=matches,
         circles=circles,
         peer_pairs=(),
         unmatched_mentee_ids=_unmatched(mentees, pair_rows),
-        ineligible_ids=_ineligible(problem, mentees, mentors),
-        stats=_stats(
-            result,
-            slots,
-            priority,
-            pair_rows,
-            weights,
-            paid,
-            len(result.candidates),
-            proven,
-            rounds,
-            started,
+        unmatchable_mentee_ids=tuple(
+            p.id for p, ok in zip(mentees, matchable, strict=True) if not ok
         ),
+        ineligible_ids=_ineligible(problem, mentees, mentors),
+        stats=stats,
+        fairness=fairness(
+            policy.prioritize_underrepresented, priority, matchable, pair_rows, reachable
+        ),
+        optimality=Optimality.PROVEN if proven and gap == 0 else Optimality.BEST_FOUND,
+        optimality_gap=gap / SCORE_SCALE,
     )
 
 
-def _priority_places(
-    base: FlowModel, compat: Compatibility, rows: npt.NDArray[np.intp], candidates: Candidates
+def _first_places(
+    base: FlowModel,
+    compat: Compatibility,
+    rows: Index,
+    candidates: Candidates,
+    ties: TieBreak,
 ) -> FlowResult:
-    """The most places the prioritized mentees can fill, alone: a max-flow (every pair costs
-    -1), certified against every allowed pair like any other solve."""
-    mine = np.isin(candidates.rows, rows)
-    own = Candidates(candidates.rows[mine], candidates.cols[mine], candidates.weights[mine])
-    # The diversity penalty is left out: it must not make a place look not worth filling.
-    model = replace(base, department_penalty=0, match_bonus=1, use_weights=False)
-    return TransportSolver(model, compat, rows).solve(own)
+    """The most prioritized mentees who can get a first mentor at once: a max-flow over their
+    first places alone (every pair costs -1), certified against every allowed pair like any
+    other solve."""
+    model = replace(
+        base,
+        row_slots=np.minimum(base.row_slots, 1),
+        one_per_department=False,  # one place each: nothing to spread over departments
+        department_penalty=0,  # it must not make a place look not worth filling
+        match_bonus=1,
+        use_weights=False,
+    )
+    return TransportSolver(model, compat, rows, ties).solve(candidates.of_rows(rows))
 
 
-def _unmatched(mentees: list[MenteeProfile], rows: npt.NDArray[np.intp]) -> tuple[str, ...]:
+def fairness(
+    prioritized: bool,
+    priority: BoolArray,
+    matchable: BoolArray,
+    matched_rows: Index,
+    reachable: int | None,
+) -> Fairness:
+    got = np.zeros(len(priority), dtype=np.bool_)
+    got[matched_rows] = True
+
+    def outcome(members: BoolArray) -> GroupOutcome:
+        return GroupOutcome(
+            mentees=int(members.sum()),
+            matchable=int((members & matchable).sum()),
+            matched=int((members & got).sum()),
+        )
+
+    return Fairness(
+        prioritized=prioritized,
+        underrepresented=outcome(priority),
+        others=outcome(~priority),
+        reachable=reachable,
+    )
+
+
+def _unmatched(mentees: list[MenteeProfile], rows: Index) -> tuple[str, ...]:
     got = set(rows.tolist())
     return tuple(p.id for i, p in enumerate(mentees) if i not in got)
 
@@ -208,32 +276,3 @@ def _ineligible(
 
 def _rate(filled: int, requested: int) -> float | None:
     return None if requested == 0 else filled / requested
-
-
-def _stats(
-    result: FlowResult,
-    slots: IntArray,
-    priority: npt.NDArray[np.bool_],
-    rows: npt.NDArray[np.intp],
-    weights: IntArray,
-    paid: int,  # penalties paid by the final circles
-    candidates: int,
-    proven: bool,
-    rounds: int,
-    started: float,
-) -> SolveStats:
-    pri_filled = int(priority[rows].sum())
-    return SolveStats(
-        objective=int(weights.sum()) - paid,
-        total_score=int(weights.sum()) / SCORE_SCALE,
-        matched_mentees=len(set(rows.tolist())),
-        filled_slots=len(rows),
-        requested_slots=int(slots.sum()),
-        underrepresented_rate=_rate(pri_filled, int(slots[priority].sum())),
-        others_rate=_rate(len(rows) - pri_filled, int(slots[~priority].sum())),
-        proven_optimal=proven,
-        candidate_pairs=candidates,
-        allowed_pairs=result.allowed_pairs,
-        rounds=rounds,
-        seconds=perf_counter() - started,
-    )

@@ -26,11 +26,15 @@ import numpy.typing as npt
 import rustworkx as rx
 from contracts.programs import MatchObjective
 
+from matching.domain.candidates import TieBreak, initial_candidates
 from matching.domain.compatibility import Compatibility
-from matching.domain.flow import FlowModel, FlowResult, TransportSolver, initial_candidates
+from matching.domain.flow import FlowModel, FlowResult, TransportSolver
 from matching.domain.model import (
     CohortProblem,
     CohortSolution,
+    Fairness,
+    GroupOutcome,
+    Optimality,
     PeerPair,
     SolveStats,
 )
@@ -61,17 +65,22 @@ def solve_peers(problem: CohortProblem) -> CohortSolution:
     )
     rows = np.arange(n, dtype=np.intp)
     k = CANDIDATES_PER_PERSON
-    relaxed = TransportSolver(model, compat, rows).solve(initial_candidates(compat, rows, k, k))
+    ties = TieBreak(n, n)
+    start = initial_candidates(compat, rows, k, np.full(n, k, dtype=np.int64), ties)
+    relaxed = TransportSolver(model, compat, rows, ties).solve(start)
 
     edges = _edge_weights(relaxed, bonus)  # the candidate graph, both orders
     lower, pairs = _max_weight_matching(n, edges)
     y2 = _doubled_cover(relaxed)
     upper2 = int(y2.sum())  # 2 x UB
-    if 2 * lower < upper2:
+    if relaxed.proven_optimal and 2 * lower < upper2:
         extra = _edges_within(compat, y2, upper2 - 2 * lower, bonus)
         if not extra.keys() <= edges.keys():
             edges |= extra
             lower, pairs = _max_weight_matching(n, edges)
+    # Unproven relaxation (a stopped flow): its own bound, halved (a matching of value M is
+    # an assignment of value 2M), is what the optimum can reach.
+    gap = 0 if relaxed.proven_optimal else max(0, (relaxed.gap - relaxed.cost + 1) // 2 - lower)
 
     pairs = sorted((min(a, b), max(a, b)) for a, b in pairs)
     first = np.array([a for a, _ in pairs], dtype=np.intp)
@@ -91,13 +100,24 @@ def solve_peers(problem: CohortProblem) -> CohortSolution:
     pri = np.array([p.underrepresented for p in pool], dtype=np.bool_)
     got = np.zeros(n, dtype=np.bool_)
     got[list(paired)] = True
+    matchable = np.zeros(n, dtype=np.bool_)
+    matchable[start.rows] = True  # everyone with an allowed peer has a candidate
     kept_ids = {p.id for p in pool}
+
+    def outcome(members: npt.NDArray[np.bool_]) -> GroupOutcome:
+        return GroupOutcome(
+            mentees=int(members.sum()),
+            matchable=int((members & matchable).sum()),
+            matched=int((members & got).sum()),
+        )
+
     return CohortSolution(
         kind=policy.kind,
         matches=(),
         circles=(),
         peer_pairs=peer_pairs,
         unmatched_mentee_ids=tuple(p.id for i, p in enumerate(pool) if i not in paired),
+        unmatchable_mentee_ids=tuple(p.id for p, ok in zip(pool, matchable, strict=True) if not ok),
         ineligible_ids=tuple(dict.fromkeys(p.id for p in problem.mentees if p.id not in kept_ids)),
         stats=SolveStats(
             objective=int(weights.sum()),
@@ -112,7 +132,14 @@ def solve_peers(problem: CohortProblem) -> CohortSolution:
             allowed_pairs=relaxed.allowed_pairs // 2,
             rounds=relaxed.rounds,
             seconds=perf_counter() - started,
+            scored_pairs=compat.scored_pairs,
         ),
+        # A pool is paired for fit alone: under-represented peers get no priority.
+        fairness=Fairness(
+            prioritized=False, underrepresented=outcome(pri), others=outcome(~pri), reachable=None
+        ),
+        optimality=Optimality.PROVEN if relaxed.proven_optimal else Optimality.BEST_FOUND,
+        optimality_gap=gap / SCORE_SCALE,
     )
 
 
@@ -166,10 +193,10 @@ def _edges_within(
     only edges a matching better than the current one can use."""
     out: dict[tuple[int, int], int] = {}
     rows = np.arange(compat.n, dtype=np.intp)
-    for chunk, weights, allowed in compat.blocks(rows):
-        w = weights + bonus
+    for chunk, weights in compat.blocks(rows):
+        w = weights.astype(np.int64) + bonus
         rc2 = y2[chunk][:, None] + y2[None, :] - 2 * w
-        r, c = np.nonzero(allowed & (rc2 <= slack2))
+        r, c = np.nonzero((weights >= 0) & (rc2 <= slack2))
         for a, b, value in zip(chunk[r].tolist(), c.tolist(), w[r, c].tolist(), strict=True):
             out[(a, b)] = value
     return out

@@ -118,12 +118,12 @@ class PairRules:
     ) -> None:
         self.policy = policy
         self.n, self.m = len(mentees), len(mentors)
-        self._mentee_level = np.array([p.level for p in mentees], dtype=np.int64)
-        self._mentor_level = np.array([p.level for p in mentors], dtype=np.int64)
-        self._languages = Incidence.fit(
+        self.mentee_level = np.array([p.level for p in mentees], dtype=np.int64)
+        self.mentor_level = np.array([p.level for p in mentors], dtype=np.int64)
+        self.languages = Incidence.fit(
             [p.languages for p in mentees], [p.languages for p in mentors]
         )
-        self._forbidden = self._forbidden_pairs(mentees, mentors, blocked_pairs)
+        self.forbidden = self._forbidden_pairs(mentees, mentors, blocked_pairs)
 
     def _forbidden_pairs(
         self,
@@ -162,13 +162,13 @@ class PairRules:
         """A (len(rows), m) mask of the pairs the hard rules allow."""
         cols = np.arange(self.m, dtype=np.intp)
         gap = level_gaps(
-            self._mentee_level[rows][:, None], self._mentor_level[None, :], self.policy.kind
+            self.mentee_level[rows][:, None], self.mentor_level[None, :], self.policy.kind
         )
         ok = level_gap_ok(gap, self.policy)
-        shared = self._languages.shared(rows, cols) > 0
-        no_language = (self._languages.left_sizes[rows] == 0)[:, None] | (
-            self._languages.right_sizes == 0
+        shared = self.languages.shared(rows, cols) > 0
+        no_language = (self.languages.left_sizes[rows] == 0)[:, None] | (
+            self.languages.right_sizes == 0
         )[None, :]
         ok &= shared | no_language
-        ok &= ~np.asarray(self._forbidden[rows].toarray(), dtype=np.bool_)
+        ok &= ~np.asarray(self.forbidden[rows].toarray(), dtype=np.bool_)
         return ok

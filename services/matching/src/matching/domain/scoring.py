@@ -22,7 +22,7 @@ from matching.domain.model import (
     MenteeProfile,
     MentorProfile,
 )
-from matching.domain.rules import level_gap, level_gaps
+from matching.domain.rules import level_gaps
 from matching.domain.similarity import Incidence, TfIdf, normalized, tokens
 
 FloatArray = npt.NDArray[np.float64]
@@ -122,13 +122,13 @@ class CohortScorer:
         self._phrase_cache: dict[tuple[str, str], list[tuple[str, frozenset[str]]]] = {}
         self._interest_cache: dict[str, frozenset[str]] = {}
         self._experience_sets = [set(d) for d in experience_docs]
-        self._goals = TfIdf.fit(goal_docs, experience_docs)
+        self.goals = TfIdf.fit(goal_docs, experience_docs)
         if self.symmetric:  # the other direction: the mentor-side's goals
-            self._goals_back = TfIdf.fit(
+            self.goals_back = TfIdf.fit(
                 [goal_text(p) for p in mentors if isinstance(p, MenteeProfile)],
                 [experience_text(p) for p in mentees],
             )
-        self._interests = Incidence.fit(
+        self.interests = Incidence.fit(
             [p.interests for p in mentees], [p.interests for p in mentors]
         )
         departments: dict[str, int] = {}
@@ -142,8 +142,8 @@ class CohortScorer:
 
         self.mentee_department = np.array([dept(p) for p in mentees], dtype=np.int64)
         self.mentor_department = np.array([dept(p) for p in mentors], dtype=np.int64)
-        self._mentee_level = np.array([p.level for p in mentees], dtype=np.int64)
-        self._mentor_level = np.array([p.level for p in mentors], dtype=np.int64)
+        self.mentee_level = np.array([p.level for p in mentees], dtype=np.int64)
+        self.mentor_level = np.array([p.level for p in mentors], dtype=np.int64)
         day = weekday_on_or_after(reference_day)
         self._mentee_start = self._starts(mentees, day)
         self._mentor_start = self._starts(mentors, day)
@@ -151,16 +151,16 @@ class CohortScorer:
         starts, zone_codes = np.unique(
             np.concatenate([self._mentee_start, self._mentor_start]), return_inverse=True
         )
-        self._mentee_zone = zone_codes[: len(mentees)]
-        self._mentor_zone = zone_codes[len(mentees) :]
+        self.mentee_zone = zone_codes[: len(mentees)]
+        self.mentor_zone = zone_codes[len(mentees) :]
         hours = shared_hours(starts[:, None], starts[None, :])
-        self._zone_table = np.where(np.isnan(hours), _NEUTRAL, hours / WORKDAY_HOURS)
-        levels = np.concatenate([self._mentee_level, self._mentor_level])
+        self.zone_table = np.where(np.isnan(hours), _NEUTRAL, hours / WORKDAY_HOURS)
+        levels = np.concatenate([self.mentee_level, self.mentor_level])
         low, high = int(levels.min(initial=0)), int(levels.max(initial=0))
-        self._gap_offset = high - low
+        self.gap_offset = high - low
         span = np.arange(-(high - low), high - low + 1, dtype=np.int64)
-        self._level_table = self.level_fit(np.abs(span) if self.symmetric else span)
-        self._rating = np.array(
+        self.level_table = self.level_fit(np.abs(span) if self.symmetric else span)
+        self.rating = np.array(
             [
                 rating_value(p.mean_rating, p.rating_count)
                 if isinstance(p, MentorProfile)
@@ -195,18 +195,18 @@ class CohortScorer:
     def criteria(self, rows: Index) -> dict[Criterion, FloatArray]:
         """Each criterion's value for rows x every mentor: (len(rows), m) blocks in [0, 1]."""
         cols = np.arange(self.m, dtype=np.intp)
-        goals = self._goals.cosine(rows, cols)
+        goals = self.goals.cosine(rows, cols)
         if self.symmetric:
-            goals = (goals + self._goals_back.cosine(cols, rows).T) / 2.0
-        interests = self._interests.jaccard(rows, cols)
+            goals = (goals + self.goals_back.cosine(cols, rows).T) / 2.0
+        interests = self.interests.jaccard(rows, cols)
         return self._combine(rows[:, None], cols[None, :], goals, interests)
 
     def pair_criteria(self, rows: Index, cols: Index) -> dict[Criterion, FloatArray]:
         """Each criterion's value for the pairs (rows[k], cols[k])."""
-        goals = self._goals.pair_cosine(rows, cols)
+        goals = self.goals.pair_cosine(rows, cols)
         if self.symmetric:
-            goals = (goals + self._goals_back.pair_cosine(cols, rows)) / 2.0
-        interests = self._interests.pair_jaccard(rows, cols)
+            goals = (goals + self.goals_back.pair_cosine(cols, rows)) / 2.0
+        interests = self.interests.pair_jaccard(rows, cols)
         return self._combine(rows, cols, goals, interests)
 
     def _combine(
@@ -216,15 +216,15 @@ class CohortScorer:
         shape = goals.shape
         a, b = self.mentee_department[rows], self.mentor_department[cols]
         cross = np.where((a < 0) | (b < 0), _NEUTRAL, (a != b).astype(np.float64))
-        gap = level_gaps(self._mentee_level[rows], self._mentor_level[cols], self.policy.kind)
-        zone = self._zone_table[self._mentee_zone[rows], self._mentor_zone[cols]]
+        gap = level_gaps(self.mentee_level[rows], self.mentor_level[cols], self.policy.kind)
+        zone = self.zone_table[self.mentee_zone[rows], self.mentor_zone[cols]]
         return {
             Criterion.GOALS: np.clip(goals, 0.0, 1.0),
             Criterion.INTERESTS: interests,
             Criterion.CROSS_DEPARTMENT: np.broadcast_to(cross, shape),
-            Criterion.LEVEL_GAP: np.broadcast_to(self._level_table[gap + self._gap_offset], shape),
+            Criterion.LEVEL_GAP: np.broadcast_to(self.level_table[gap + self.gap_offset], shape),
             Criterion.TIME_ZONE: np.broadcast_to(zone, shape),
-            Criterion.FEEDBACK: np.broadcast_to(self._rating[cols], shape),
+            Criterion.FEEDBACK: np.broadcast_to(self.rating[cols], shape),
         }
 
     def weighted(self, values: dict[Criterion, FloatArray]) -> FloatArray:
@@ -242,12 +242,28 @@ class CohortScorer:
     def evidence(self, rows: Index, cols: Index) -> list[PairEvidence]:
         """What makes each pair (rows[k], cols[k]) fit, for its reasons."""
         values = self.pair_criteria(rows, cols)
-        out = []
-        for k, (row, col) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
-            out.append(self._evidence(row, col, {c: float(v[k]) for c, v in values.items()}))
-        return out
+        criteria = list(values)
+        table = np.column_stack([values[c] for c in criteria]).tolist() if len(rows) else []
+        start_a, start_b = self._mentee_start[rows], self._mentor_start[cols]
+        overlap = shared_hours(start_a, start_b)
+        known = ~(np.isnan(start_a) | np.isnan(start_b))
+        hours = [h if ok else None for h, ok in zip(overlap.tolist(), known.tolist(), strict=True)]
+        gaps = level_gaps(self.mentee_level[rows], self.mentor_level[cols], self.policy.kind)
+        return [
+            self._evidence(row, col, dict(zip(criteria, row_values, strict=True)), hour, gap)
+            for row, col, row_values, hour, gap in zip(
+                rows.tolist(), cols.tolist(), table, hours, gaps.tolist(), strict=True
+            )
+        ]
 
-    def _evidence(self, row: int, col: int, values: dict[Criterion, float]) -> PairEvidence:
+    def _evidence(
+        self,
+        row: int,
+        col: int,
+        values: dict[Criterion, float],
+        hours: float | None,
+        gap: int,
+    ) -> PairEvidence:
         mentee, mentor = self.mentees[row], self.mentors[col]
         experience = self._experience_sets[col]
         goal_words = self._goal_sets[row]
@@ -258,10 +274,6 @@ class CohortScorer:
         if not skills:  # the match is in their title or bio: name the words themselves
             shared = goal_words & experience
             skills = tuple(sorted(shared, key=lambda t: (-self._idf(t), t))[:3])
-        start_a, start_b = self._mentee_start[row], self._mentor_start[col]
-        hours = None
-        if not (np.isnan(start_a) or np.isnan(start_b)):
-            hours = float(shared_hours(np.array([start_a]), np.array([start_b]))[0])
         rating = mentor.mean_rating if isinstance(mentor, MentorProfile) else None
         count = mentor.rating_count if isinstance(mentor, MentorProfile) else 0
         return PairEvidence(
@@ -273,7 +285,7 @@ class CohortScorer:
             shared_interests=tuple(sorted(self._interest_set(mentee) & self._interest_set(mentor))),
             mentee_department=mentee.department,
             mentor_department=mentor.department,
-            level_gap=level_gap(mentee.level, mentor.level, self.policy.kind),
+            level_gap=gap,
             kind=self.policy.kind,
             overlap_hours=hours,
             mean_rating=rating,
@@ -296,5 +308,5 @@ class CohortScorer:
         return self._interest_cache[person.id]
 
     def _idf(self, term: str) -> float:
-        k = self._goals.vocabulary.get(term)
-        return 0.0 if k is None else float(self._goals.idf[k])
+        k = self.goals.vocabulary.get(term)
+        return 0.0 if k is None else float(self.goals.idf[k])

@@ -4,6 +4,7 @@ cohort's pairs is one sparse product."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -99,7 +100,13 @@ def _tokens(text: str) -> tuple[str, ...]:
 
 def normalized(values: Iterable[str]) -> list[str]:
     """Set members compared case- and space-insensitively ("Rock climbing" == "rock climbing")."""
-    return sorted({" ".join(v.lower().split()) for v in values if v.strip()})
+    return list(_normalized(tuple(values)))
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalized(values: tuple[str, ...]) -> tuple[str, ...]:
+    # Many people list the same languages or interests.
+    return tuple(sorted({" ".join(v.lower().split()) for v in values if v.strip()}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,14 +154,9 @@ class TfIdf:
 
 
 def _count_matrix(docs: Sequence[Sequence[str]], vocabulary: dict[str, int]) -> sp.csr_matrix:
-    rows: list[int] = []
-    cols: list[int] = []
-    for r, doc in enumerate(docs):
-        for tok in doc:
-            idx = vocabulary.get(tok)
-            if idx is not None:
-                rows.append(r)
-                cols.append(idx)
+    found = [[vocabulary[t] for t in doc if t in vocabulary] for doc in docs]
+    rows = np.repeat(np.arange(len(docs)), [len(f) for f in found])
+    cols = np.fromiter(itertools.chain.from_iterable(found), dtype=np.int64, count=len(rows))
     data = np.ones(len(rows), dtype=np.float64)
     # Duplicate (row, col) entries are summed: that is the term count.
     matrix = sp.csr_matrix((data, (rows, cols)), shape=(len(docs), max(len(vocabulary), 1)))
