@@ -30,6 +30,7 @@ RUN = f"""mutation($id: ID!, $dry: Boolean) {{
     matchRun {{ id status dryRun }} {ERRORS} }} }}"""
 MATCH_RUN = """query($id: ID!) { matchRun(id: $id) {
   id status dryRun matchedMentees unmatchedMentees meanScore byGroup finishedAt
+  optimality optimalityGap
   program { id }
   pairs(first: 10) { mentor { externalId } mentees { externalId } score
                      reasons { criterion contribution explanation } }
@@ -189,6 +190,7 @@ async def test_enroll_preview_run_accept_and_end(system: RunningSystem) -> None:
     assert sorted(p["mentees"][0]["externalId"] for p in preview["pairs"]) == sorted(mentees)
     assert all(p["reasons"] and 0 < p["score"] <= 1 for p in preview["pairs"])
     assert preview["byGroup"]["minimumGroupSize"] == 5
+    assert (preview["optimality"], preview["optimalityGap"]) == ("PROVEN", 0.0)
     nothing = await system.internal(
         "matching", f"/internal/matching/programs/{raw_program}/matches", tenant["tenantId"]
     )

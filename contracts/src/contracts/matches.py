@@ -32,6 +32,15 @@ class MatchRunStatus(StrEnum):
     FAILED = "FAILED"
 
 
+class Optimality(StrEnum):
+    """How good a run's answer is known to be. PROVEN: no assignment under the same rules and
+    policy scores higher (a certificate checked against every allowed pair). BEST_FOUND: the
+    best answer found, with its gap bounding how much better the optimum can be."""
+
+    PROVEN = "PROVEN"
+    BEST_FOUND = "BEST_FOUND"
+
+
 class MatchReasonSnapshot(ContractModel):
     criterion: str
     contribution: float = Field(description="This criterion's share of the score")
@@ -142,6 +151,14 @@ class MatchRunSnapshot(ContractModel):
     policy: dict[str, Any] | None = Field(
         default=None,
         description="The matching policy it ran under: the program's, or a dry run's trial",
+    )
+    # Added after v1: how good the answer is known to be (absent: not finished, or older).
+    optimality: Optimality | None = Field(
+        default=None, description="PROVEN, or BEST_FOUND with optimalityGap"
+    )
+    optimality_gap: float | None = Field(
+        default=None,
+        description="BEST_FOUND: the most the optimum's total score can exceed this run's",
     )
 
 

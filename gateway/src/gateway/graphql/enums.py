@@ -2,7 +2,7 @@
 (importing them from here is what registers them with Strawberry)."""
 
 import strawberry
-from contracts.matches import MatchStatus
+from contracts.matches import MatchStatus, Optimality
 from contracts.people import PersonStatus
 from contracts.problems import Code
 from contracts.programs import (
@@ -18,6 +18,7 @@ __all__ = [
     "MatchObjective",
     "MatchStatus",
     "ObjectiveMetric",
+    "Optimality",
     "ParticipantRole",
     "PersonStatus",
     "ProgramKind",
@@ -31,5 +32,6 @@ strawberry.enum(ParticipantRole)
 strawberry.enum(MatchObjective, description="What a match run maximizes")
 strawberry.enum(ObjectiveMetric)
 strawberry.enum(MatchStatus)
+strawberry.enum(Optimality, description="How good a match run's answer is known to be")
 # Why a mutation changed nothing: the services' refusal codes, values unchanged.
 strawberry.enum(Code, name="UserErrorCode")

@@ -113,8 +113,17 @@ async def test_small_groups_are_suppressed_in_the_aggregates(service: Service) -
     groups = run["byGroup"]
     assert groups["minimumGroupSize"] == 5
     assert groups["department"] == {
-        "Sales": {"mentees": 6, "matchRate": 1.0, "meanScore": run["meanScore"]}
+        "Sales": {
+            "mentees": 6,
+            "matchable": 6,
+            "matchRate": 1.0,
+            "matchableRate": 1.0,
+            "meanScore": run["meanScore"],
+        }
     }
+    # Nobody said they are under-represented here: nothing to say about that group.
+    assert groups["fairness"] == {"prioritized": False, "reachable": None}
+    assert (run["optimality"], run["optimalityGap"]) == ("PROVEN", 0.0)
     c2 = await cohort(service, mentors=3, mentees=3)
     small = await service.run(c2.tenant_id, c2.program_id, dry_run=True)
     assert small["byGroup"]["department"] == {} and small["byGroup"]["suppressedGroups"] >= 1

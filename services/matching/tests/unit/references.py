@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from contracts.matches import Optimality
 from contracts.programs import MatchObjective, ParticipantRole, ProgramKind
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -21,7 +22,6 @@ from matching.domain.model import (
     MatchingPolicy,
     MenteeProfile,
     MentorProfile,
-    Optimality,
 )
 from scipy.optimize import Bounds, LinearConstraint, milp
 

@@ -10,6 +10,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
+from contracts.matches import Optimality
 from contracts.programs import MatchObjective
 from matching.domain import compatibility, flow, pricing
 from matching.domain.candidates import (
@@ -21,7 +22,7 @@ from matching.domain.candidates import (
 )
 from matching.domain.compatibility import Compatibility
 from matching.domain.flow import FlowModel, TransportSolver
-from matching.domain.model import CohortProblem, Optimality
+from matching.domain.model import CohortProblem
 from matching.domain.optimizer import solve_cohort
 from matching.domain.rules import is_eligible_mentee, is_eligible_mentor, wanted_slots
 from matching.domain.scoring import SCORE_SCALE

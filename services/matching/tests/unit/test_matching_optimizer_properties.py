@@ -7,12 +7,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+from contracts.matches import Optimality
 from contracts.programs import MatchObjective, ParticipantRole, ProgramKind
 from hypothesis import given
 from hypothesis import strategies as st
 from matching.domain.compatibility import Compatibility
 from matching.domain.groups import diversity_penalty
-from matching.domain.model import CohortProblem, CohortSolution, MenteeProfile, Optimality
+from matching.domain.model import CohortProblem, CohortSolution, MenteeProfile
 from matching.domain.optimizer import solve_cohort
 
 from bench.matching.baselines import solve_dense_assignment as solve_dense_reference

@@ -21,7 +21,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from gateway.graphql.context import CairnContext
-from gateway.graphql.enums import MatchStatus
+from gateway.graphql.enums import MatchStatus, Optimality
 from gateway.graphql.ids import encode_id
 from gateway.graphql.people.types import Person, people_of, person_of
 from gateway.graphql.programs.types import MatchingPolicy, Program, program_of
@@ -234,8 +234,11 @@ class MatchRun:
     unmatched_mentees: int
     mean_score: float | None
     by_group: JSON | None = strawberry.field(
-        description="Match rate and mean score per group (department, level, "
-        "underrepresented); groups under minimumGroupSize are left out and only counted"
+        description="Per group (department, level, underrepresented): mentees, matchable (an "
+        "allowed mentor with an open place exists), matchRate (matched / mentees), "
+        "matchableRate (matched / matchable) and meanScore; groups under minimumGroupSize "
+        "are left out and only counted. fairness: whether under-represented mentees had the "
+        "first claim on first mentors, and how many any assignment can match at once"
     )
     unmatched: list[UnmatchedMentee] = strawberry.field(
         description="Each mentee the run left unmatched, and why"
@@ -249,6 +252,13 @@ class MatchRun:
     )
     started_at: datetime
     finished_at: datetime | None
+    optimality: Optimality | None = strawberry.field(
+        description="PROVEN: no assignment under the same rules scores higher; BEST_FOUND: "
+        "the best found, optimalityGap bounding how much better the optimum can be"
+    )
+    optimality_gap: float | None = strawberry.field(
+        description="BEST_FOUND: the most the optimum's total score can exceed this run's"
+    )
 
     @classmethod
     def of(cls, view: MatchRunView) -> "MatchRun":
@@ -268,4 +278,6 @@ class MatchRun:
             policy=MatchingPolicy.of(policy) if policy else None,
             started_at=view.started_at,
             finished_at=view.finished_at,
+            optimality=view.optimality,
+            optimality_gap=view.optimality_gap,
         )

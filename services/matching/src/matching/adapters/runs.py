@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from contracts.internal.matching import UnmatchedMentee
-from contracts.matches import MatchReasonSnapshot, MatchRunStatus
+from contracts.matches import MatchReasonSnapshot, MatchRunStatus, Optimality
 from contracts.programs import MatchingPolicySnapshot
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -35,6 +35,8 @@ class MatchRun:
     by_group: dict[str, Any] = field(default_factory=dict)
     unmatched: tuple[UnmatchedMentee, ...] = ()
     error: str | None = None
+    optimality: Optimality | None = None  # set once it completed (older runs: none)
+    optimality_gap: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +176,8 @@ def _run(row: MatchRunRow) -> MatchRun:
         by_group=dict(row.by_group),
         unmatched=tuple(UnmatchedMentee.model_validate(u) for u in row.unmatched),
         error=row.error,
+        optimality=Optimality(row.optimality) if row.optimality else None,
+        optimality_gap=row.optimality_gap,
     )
 
 
@@ -193,4 +197,6 @@ def _columns(run: MatchRun) -> dict[str, Any]:
         "by_group": dict(run.by_group),
         "unmatched": [u.model_dump(mode="json", by_alias=True) for u in run.unmatched],
         "error": run.error,
+        "optimality": run.optimality.value if run.optimality else None,
+        "optimality_gap": run.optimality_gap,
     }

@@ -129,6 +129,8 @@ class MatchRunRow(MatchingTable, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     error: str | None = Field(default=None, sa_column=Column(Text))
+    optimality: str | None = Field(default=None, max_length=16)  # PROVEN or BEST_FOUND
+    optimality_gap: float | None = None
     # The matching policy the run used (the program's when asked, or a dry run's trial).
     policy: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     started_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from contracts.matches import Optimality
 from contracts.programs import MatchObjective, ParticipantRole, ProgramKind
 
 # A Wednesday: working hours are compared on an ordinary weekday. The service should pass a
@@ -192,15 +193,6 @@ class PeerPair:
     second_id: str
     score: float
     reasons: tuple[Reason, ...]
-
-
-class Optimality(StrEnum):
-    """How good a run's answer is known to be. PROVEN: no assignment under the same rules and
-    policy scores higher (a certificate checked against every allowed pair). BEST_FOUND: the
-    best answer found, with `optimality_gap` bounding how much better the optimum can be."""
-
-    PROVEN = "PROVEN"
-    BEST_FOUND = "BEST_FOUND"
 
 
 @dataclass(frozen=True, slots=True)

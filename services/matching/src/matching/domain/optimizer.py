@@ -45,6 +45,7 @@ from time import perf_counter
 
 import numpy as np
 import numpy.typing as npt
+from contracts.matches import Optimality
 from contracts.programs import MatchObjective, ProgramKind
 
 from matching.domain.candidates import (
@@ -73,7 +74,6 @@ from matching.domain.model import (
     Match,
     MenteeProfile,
     MentorProfile,
-    Optimality,
     SolveStats,
 )
 from matching.domain.peer import solve_peers

@@ -24,6 +24,7 @@ from time import perf_counter
 import numpy as np
 import numpy.typing as npt
 import rustworkx as rx
+from contracts.matches import Optimality
 from contracts.programs import MatchObjective
 
 from matching.domain.candidates import TieBreak, initial_candidates
@@ -34,7 +35,6 @@ from matching.domain.model import (
     CohortSolution,
     Fairness,
     GroupOutcome,
-    Optimality,
     PeerPair,
     SolveStats,
 )

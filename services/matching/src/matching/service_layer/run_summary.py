@@ -1,5 +1,6 @@
-"""What a match run reports: the pairs, who stayed unmatched and why, and aggregates by group
-(match rate, mean score), leaving out groups too small to stay anonymous. Pure."""
+"""What a match run reports: the pairs, who stayed unmatched and why, how good the answer is
+known to be, and aggregates by group (match rate among all and among the matchable, mean
+score), leaving out groups too small to stay anonymous. Pure."""
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -8,11 +9,13 @@ from statistics import fmean
 from typing import Any
 
 from contracts.internal.matching import UnmatchedMentee
+from contracts.matches import Optimality
 from contracts.programs import ProgramKind
 
 from matching.domain.model import (
     CohortProblem,
     CohortSolution,
+    Fairness,
     MenteeProfile,
     Reason,
 )
@@ -37,6 +40,8 @@ class RunSummary:
     mean_score: float | None
     by_group: dict[str, Any]
     unmatched: tuple[UnmatchedMentee, ...]
+    optimality: Optimality
+    optimality_gap: float
 
 
 def pairs_of(solution: CohortSolution) -> tuple[Pair, ...]:
@@ -98,10 +103,18 @@ GROUPINGS: dict[str, Callable[[MenteeProfile], str | None]] = {
 
 
 def by_group(
-    mentees: Sequence[MenteeProfile], scores: dict[str, list[float]], minimum: int
+    mentees: Sequence[MenteeProfile],
+    scores: dict[str, list[float]],
+    minimum: int,
+    unmatchable: set[str] | frozenset[str] = frozenset(),
+    fairness: Fairness | None = None,
 ) -> dict[str, Any]:
-    """{grouping: {group: {mentees, matchRate, meanScore}}}; groups under `minimum` mentees
-    are left out and only counted (a small group's rate would tell about individuals)."""
+    """{grouping: {group: {mentees, matchable, matchRate, matchableRate, meanScore}}}.
+    `matchRate` is matched ÷ mentees; `matchableRate` is matched ÷ matchable, leaving out the
+    mentees no rule allows any mentor for (unmatchable in either group: the fairness rule is
+    stated on these). Groups under `minimum` mentees are left out and only counted (a small
+    group's rate would tell about individuals), and so is `fairness.reachable` when the
+    under-represented group is that small."""
     out: dict[str, Any] = {"minimumGroupSize": minimum, "suppressedGroups": 0}
     for name, key in GROUPINGS.items():
         groups: dict[str, list[MenteeProfile]] = defaultdict(list)
@@ -115,12 +128,22 @@ def by_group(
                 out["suppressedGroups"] += 1
                 continue
             got = [fmean(scores[m.id]) for m in members if scores.get(m.id)]
+            matchable = sum(1 for m in members if m.id not in unmatchable)
             shown[value] = {
                 "mentees": len(members),
+                "matchable": matchable,
                 "matchRate": round(len(got) / len(members), 4),
+                "matchableRate": round(len(got) / matchable, 4) if matchable else None,
                 "meanScore": round(fmean(got), 4) if got else None,
             }
         out[name] = shown
+    if fairness is not None:
+        shown_group = "yes" in out["underrepresented"]
+        out["fairness"] = {
+            "prioritized": fairness.prioritized,
+            # The most under-represented mentees any assignment matches at once.
+            "reachable": fairness.reachable if shown_group else None,
+        }
     return out
 
 
@@ -148,6 +171,10 @@ def summarize(
         matched_mentees=len([i for i in scores if i in by_id]),
         unmatched_mentees=len(solution.unmatched_mentee_ids),
         mean_score=round(fmean(pair_scores), 4) if pair_scores else None,
-        by_group=by_group(counted, scores, minimum),
+        by_group=by_group(
+            counted, scores, minimum, set(solution.unmatchable_mentee_ids), solution.fairness
+        ),
         unmatched=unmatched,
+        optimality=solution.optimality,
+        optimality_gap=round(solution.optimality_gap, 4),
     )

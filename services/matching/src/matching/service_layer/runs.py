@@ -90,6 +90,8 @@ def run_snapshot(run: MatchRun) -> MatchRunSnapshot:
         finished_at=run.finished_at,
         error=run.error,
         policy=None if run.policy is None else run.policy.model_dump(mode="json", by_alias=True),
+        optimality=run.optimality,
+        optimality_gap=run.optimality_gap,
     )
 
 
@@ -110,6 +112,8 @@ def completed(run: MatchRun, summary: RunSummary, now: datetime) -> MatchRun:
         mean_score=summary.mean_score,
         by_group=summary.by_group,
         unmatched=summary.unmatched,
+        optimality=summary.optimality,
+        optimality_gap=summary.optimality_gap,
         finished_at=now,
     )
 
