@@ -7,13 +7,19 @@ pickles cheaply across the process boundary of the worker pool that runs the sol
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
 from contracts.matches import Optimality
-from contracts.programs import MatchObjective, ParticipantRole, ProgramKind
+from contracts.programs import (
+    MatchCriterion,
+    MatchingPolicySnapshot,
+    MatchObjective,
+    ParticipantRole,
+    ProgramKind,
+)
 
 # A Wednesday: working hours are compared on an ordinary weekday. The service should pass a
 # day near the program's start, so daylight saving time is the one people will live with.
@@ -81,6 +87,17 @@ class MenteeProfile(Profile):
     mentors_wanted: int | None = None  # None: the policy's mentors_per_mentee
 
 
+# The contracts name criteria in camelCase; the domain's weights in snake_case.
+WEIGHT_OF: Mapping[MatchCriterion, str] = {
+    MatchCriterion.GOALS: "goals",
+    MatchCriterion.INTERESTS: "interests",
+    MatchCriterion.CROSS_DEPARTMENT: "cross_department",
+    MatchCriterion.LEVEL_GAP: "level_gap",
+    MatchCriterion.TIME_ZONE: "time_zone",
+    MatchCriterion.FEEDBACK: "feedback",
+}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScoreWeights:
     goals: float = 0.35
@@ -139,6 +156,32 @@ class MatchingPolicy:
             raise ValueError("department_diversity_penalty must be within [0, 1]")
         if not 0 <= self.goal_balance_penalty <= 1:
             raise ValueError("goal_balance_penalty must be within [0, 1]")
+
+    @classmethod
+    def of(cls, kind: ProgramKind, terms: MatchingPolicySnapshot) -> MatchingPolicy:
+        """The policy a program's published terms ask for, with the domain's defaults where
+        they leave a value open. Raises ValueError when it cannot be matched under."""
+        weights = {
+            WEIGHT_OF[MatchCriterion(k)]: float(v)
+            for k, v in terms.weights.items()
+            if k in MatchCriterion.__members__.values()
+        }
+        if not terms.cross_department:
+            weights["cross_department"] = 0.0  # the program does not prefer crossing departments
+        max_gap = 3 if terms.max_level_gap is None else terms.max_level_gap
+        min_gap = terms.min_level_gap
+        if min_gap is None:
+            min_gap = min(0 if kind is ProgramKind.PEER else 1, max_gap)
+        return cls(
+            kind=kind,
+            min_level_gap=min_gap,
+            max_level_gap=max_gap,
+            mentors_per_mentee=terms.mentors_per_mentee or 1,
+            group_size=terms.group_size or 6,
+            objective=terms.objective,
+            prioritize_underrepresented=terms.prioritize_underrepresented,
+            weights=ScoreWeights(**weights),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

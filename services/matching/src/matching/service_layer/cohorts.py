@@ -8,7 +8,6 @@ from typing import Any
 
 from contracts.people import PersonSnapshot, PersonStatus
 from contracts.programs import (
-    MatchCriterion,
     MatchingPolicySnapshot,
     ParticipantRole,
     ProgramKind,
@@ -23,19 +22,7 @@ from matching.domain.model import (
     MatchingPolicy,
     MenteeProfile,
     MentorProfile,
-    ScoreWeights,
 )
-
-# The contracts name criteria in camelCase; the domain's weights in snake_case.
-WEIGHT_OF: Mapping[MatchCriterion, str] = {
-    MatchCriterion.GOALS: "goals",
-    MatchCriterion.INTERESTS: "interests",
-    MatchCriterion.CROSS_DEPARTMENT: "cross_department",
-    MatchCriterion.LEVEL_GAP: "level_gap",
-    MatchCriterion.TIME_ZONE: "time_zone",
-    MatchCriterion.FEEDBACK: "feedback",
-}
-_CRITERIA = {c.value: c for c in MatchCriterion}
 
 
 @dataclass(frozen=True)
@@ -53,26 +40,8 @@ def program_rules(
     run's trial). Raises Refused(INVALID) when the policy cannot be matched under (e.g. every
     weight zero)."""
     terms = policy or program.matching_policy
-    weights = {
-        WEIGHT_OF[_CRITERIA[k]]: float(v) for k, v in terms.weights.items() if k in _CRITERIA
-    }
-    if not terms.cross_department:
-        weights["cross_department"] = 0.0  # the program does not prefer crossing departments
-    max_gap = 3 if terms.max_level_gap is None else terms.max_level_gap
-    min_gap = terms.min_level_gap
-    if min_gap is None:
-        min_gap = min(0 if program.kind is ProgramKind.PEER else 1, max_gap)
     try:
-        matching_policy = MatchingPolicy(
-            kind=program.kind,
-            min_level_gap=min_gap,
-            max_level_gap=max_gap,
-            mentors_per_mentee=terms.mentors_per_mentee or 1,
-            group_size=terms.group_size or 6,
-            objective=terms.objective,
-            prioritize_underrepresented=terms.prioritize_underrepresented,
-            weights=ScoreWeights(**weights),
-        )
+        matching_policy = MatchingPolicy.of(program.kind, terms)
     except ValueError as exc:
         raise invalid("matchingPolicy", f"the program's policy: {exc}") from exc
     return ProgramRules(
