@@ -32,7 +32,7 @@ from starlette.routing import Route
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-API_KEY = "bamboo-api-key"
+API_KEY = "bamboo-api-key-0123456789abcdef"
 PRIVATE_KEY = "bamboo-webhook-private-key"
 PERSON = """
 query($externalId: String) {

@@ -14,6 +14,7 @@ from gateway.entrypoints.api import create_app
 from gateway.service_layer.tenants import create_tenant
 from messaging.broker import free_port
 from runtime.process import ServiceProcess
+from runtime.sealing import new_key
 from service_auth.tokens import generate_keypair
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -45,6 +46,7 @@ async def gateway(database_factory: DatabaseFactory) -> AsyncIterator[Gateway]:
         database_url=await database_factory("gateway"),
         run_workers=False,
         service_token_private_key=private,
+        sealing_keys=new_key(),
         # Nothing listens there: profiles is down.
         profiles_url=f"http://127.0.0.1:{free_port()}",
     )
@@ -52,7 +54,7 @@ async def gateway(database_factory: DatabaseFactory) -> AsyncIterator[Gateway]:
     process: ServiceProcess = app.state.process
     async with app.router.lifespan_context(app):
         async with process.uow() as uow:
-            credentials = await create_tenant(uow, "Edges Corp")
+            credentials = await create_tenant(uow, "Edges Corp", app.state.sealer)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://gateway"
         ) as http:

@@ -16,12 +16,12 @@ import pytest
 import pytest_asyncio
 import uvicorn
 from contracts.hris import HrisChangeType
-from gateway.adapters.tables import HrisConnection
 from gateway.hris import bamboohr
 from gateway.hris.delivery import (
     InvalidDelivery,
     MalformedDelivery,
     SourceUnavailable,
+    UnsealedConnection,
     UnsupportedMediaType,
     VerificationFailed,
     Verified,
@@ -69,14 +69,9 @@ ADA = {
 }
 
 
-def connection(key: str = KEY, settings: dict[str, Any] | None = None) -> HrisConnection:
-    return HrisConnection(
-        id="hc_bamboo",
-        tenant_id="t1",
-        provider="bamboohr",
-        signing_secret=key,
-        settings=settings,
-        created_at=SENT_AT,
+def connection(key: str = KEY, settings: dict[str, Any] | None = None) -> UnsealedConnection:
+    return UnsealedConnection(
+        id="hc_bamboo", tenant_id="t1", provider="bamboohr", signing_secret=key, settings=settings
     )
 
 

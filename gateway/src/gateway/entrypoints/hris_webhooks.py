@@ -19,18 +19,18 @@ from runtime.bodies import read_within
 from runtime.problems import problem
 
 from gateway.adapters.database import DATABASE_UNAVAILABLE
-from gateway.adapters.tables import HrisConnection
 from gateway.hris import canonical
 from gateway.hris.delivery import (
     DeliveryRejected,
     FetchContext,
     HrisProvider,
     SourceUnavailable,
+    UnsealedConnection,
     VerificationFailed,
 )
 from gateway.hris.registry import PROVIDERS, provider_named
+from gateway.service_layer.hris_connections import active_connection
 from gateway.service_layer.hris_deliveries import accept_delivery, accepted_before
-from gateway.service_layer.tenants import active_connection
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])
@@ -92,7 +92,7 @@ async def _verify_and_accept(
 ) -> JSONResponse:
     process = request.app.state.process
     async with process.uow() as uow:
-        connection = await active_connection(uow, connection_id)
+        connection = await active_connection(uow, connection_id, request.app.state.sealer)
     # Unknown connection, another provider's connection and a bad signature look alike: no
     # oracle for connection ids.
     if connection is None or connection.provider != provider.name:
@@ -128,7 +128,7 @@ async def _verify_and_accept(
 
 
 async def _fetched(
-    request: Request, provider: HrisProvider[P, F], payload: P, connection: HrisConnection
+    request: Request, provider: HrisProvider[P, F], payload: P, connection: UnsealedConnection
 ) -> F:
     context = FetchContext(connection, request.app.state.settings.hris_fetch_timeout_s)
     try:

@@ -43,7 +43,6 @@ from contracts.hris import HrisChange, HrisChangeType
 from messaging.outbox import utcnow
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
 
-from gateway.adapters.tables import HrisConnection
 from gateway.hris.delivery import (
     FetchContext,
     Headers,
@@ -52,6 +51,7 @@ from gateway.hris.delivery import (
     MalformedDelivery,
     NormalizeContext,
     SourceUnavailable,
+    UnsealedConnection,
     UnsupportedMediaType,
     VerificationFailed,
     Verified,
@@ -138,7 +138,9 @@ _FIELDS = {
 }
 
 
-def verify(body: bytes, headers: Headers, connection: HrisConnection, now: datetime) -> Verified:
+def verify(
+    body: bytes, headers: Headers, connection: UnsealedConnection, now: datetime
+) -> Verified:
     presented = headers.get(SIGNATURE_HEADER, "").strip()
     stamp = headers.get(TIMESTAMP_HEADER, "").strip()
     sent_at = _timestamp(stamp)
@@ -229,7 +231,7 @@ async def normalize(fetched: Fetched, context: NormalizeContext) -> list[HrisCha
     return validated_changes([change], _FIELDS)
 
 
-def settings_of(connection: HrisConnection) -> BambooHRSettings:
+def settings_of(connection: UnsealedConnection) -> BambooHRSettings:
     try:
         return BambooHRSettings.model_validate(connection.settings or {})
     except ValidationError as exc:
@@ -346,4 +348,5 @@ PROVIDER = HrisProvider(
     normalize=normalize,
     settles=settles,
     settings=BambooHRSettings,
+    secret_settings=("api_key",),
 )

@@ -11,7 +11,6 @@ from runtime.problems import describe, field_errors
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from gateway.adapters.tables import HrisConnection
 from gateway.domain.hris_delivery import HrisDelivery
 from gateway.hris.delivery import (
     DeliveryRejected,
@@ -19,6 +18,7 @@ from gateway.hris.delivery import (
     HrisProvider,
     MalformedDelivery,
     NormalizeContext,
+    UnsealedConnection,
     VerificationFailed,
     Verified,
     nothing_to_fetch,
@@ -27,7 +27,9 @@ from gateway.hris.delivery import (
 _HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
 
-def verify(body: bytes, headers: Headers, connection: HrisConnection, now: datetime) -> Verified:
+def verify(
+    body: bytes, headers: Headers, connection: UnsealedConnection, now: datetime
+) -> Verified:
     # The library checks the window against its own clock; `now` is for schemes that don't.
     signed = {name: headers.get(name, "") for name in _HEADERS}
     try:

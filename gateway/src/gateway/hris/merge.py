@@ -37,13 +37,13 @@ from typing import Any, Literal
 from contracts.hris import HrisChange, HrisChangeType
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
-from gateway.adapters.tables import HrisConnection
 from gateway.hris.delivery import (
     Headers,
     HrisProvider,
     InvalidDelivery,
     MalformedDelivery,
     NormalizeContext,
+    UnsealedConnection,
     VerificationFailed,
     Verified,
     digest,
@@ -129,7 +129,9 @@ _FIELDS = {
 }
 
 
-def verify(body: bytes, headers: Headers, connection: HrisConnection, now: datetime) -> Verified:
+def verify(
+    body: bytes, headers: Headers, connection: UnsealedConnection, now: datetime
+) -> Verified:
     presented = headers.get(SIGNATURE_HEADER, "").strip().rstrip("=")
     if not presented:
         raise VerificationFailed

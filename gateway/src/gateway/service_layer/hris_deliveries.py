@@ -22,7 +22,13 @@ from gateway.domain.hris_delivery import (
     delivery_digest,
     received_events,
 )
-from gateway.hris.delivery import HrisProvider, NormalizeContext, VerificationFailed, Verified
+from gateway.hris.delivery import (
+    HrisProvider,
+    NormalizeContext,
+    UnsealedConnection,
+    VerificationFailed,
+    Verified,
+)
 from gateway.service_layer.org_changes import store_changes
 
 log = logging.getLogger(__name__)
@@ -44,7 +50,7 @@ async def accept_delivery(
     uow_factory: UnitOfWorkFactory,
     provider: HrisProvider[Any, F],
     fetched: F,
-    connection: HrisConnection,
+    connection: UnsealedConnection,
     verified: Verified,
     received_at: datetime,
 ) -> int:
@@ -70,7 +76,7 @@ async def accept_delivery(
         if receipt is not None and receipt.settled:
             return receipt.changes
         changes = await provider.normalize(
-            fetched, NormalizeContext(locked, verified, received_at, uow)
+            fetched, NormalizeContext(connection, verified, received_at, uow)
         )
         # A provider may derive more changes than one canonical delivery holds (Merge's manager
         # links): each batch becomes events the same way.
