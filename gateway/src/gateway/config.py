@@ -27,6 +27,9 @@ class GatewaySettings(GatewayStoreSettings):
     profiles_url: str = "http://127.0.0.1:8001"
     matching_url: str = "http://127.0.0.1:8002"
     max_webhook_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # A webhook's or SCIM request's whole body must arrive within this (a slow-loris upload
+    # holds nothing longer): 408 after it.
+    body_read_timeout_s: float = Field(default=10.0, gt=0)
     upstream_timeout_s: float = 5.0
     # Calls to an HRIS's own API while a delivery waits (BambooHR's employee fetch).
     hris_fetch_timeout_s: float = Field(default=10.0, gt=0)

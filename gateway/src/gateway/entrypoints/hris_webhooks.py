@@ -1,6 +1,8 @@
 """POST /webhooks/hris/{connectionId}[/{provider}]: org changes pushed by an HRIS.
 
-One loop for every provider: read the body (bounded) → verify it with the provider's scheme →
+One loop for every provider: the connection named and the provider's signature headers present
+(else 401, before a byte of the body is read) → read the body (bounded in size and time) →
+verify it with the provider's scheme →
 answer a redelivery as before → parse → complete it from the HRIS's API where the provider
 needs to (outside any transaction) → normalize and store the changes in the gateway's outbox,
 with the delivery's receipt, in one transaction → 202 once that has committed. The relay
@@ -15,8 +17,9 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from messaging.outbox import utcnow
-from runtime.bodies import read_within
+from runtime.bodies import BodyTooSlow, read_within
 from runtime.problems import problem
+from runtime.sealing import SealedUnreadable
 
 from gateway.adapters.database import DATABASE_UNAVAILABLE
 from gateway.hris import canonical
@@ -65,15 +68,35 @@ async def _receive(
     request: Request, connection_id: str, provider: HrisProvider[Any, Any]
 ) -> JSONResponse:
     settings = request.app.state.settings
-    body = await read_within(request, settings.max_webhook_bytes)
-    if body is None:
-        return problem(
-            413,
-            "Payload too large",
-            f"a delivery may be at most {settings.max_webhook_bytes} bytes",
-        )
     try:
-        return await _verify_and_accept(request, connection_id, provider, body)
+        connection = await _claimed_connection(request, connection_id, provider)
+        if connection is None:
+            return _unauthorized()
+        body = await read_within(
+            request, settings.max_webhook_bytes, timeout_s=settings.body_read_timeout_s
+        )
+        if body is None:
+            return problem(
+                413,
+                "Payload too large",
+                f"a delivery may be at most {settings.max_webhook_bytes} bytes",
+            )
+        return await _verify_and_accept(request, connection, provider, body)
+    except BodyTooSlow as exc:
+        log.warning("hris webhook for %s: %s", connection_id, exc)
+        return problem(408, "Request Timeout", str(exc))
+    except SealedUnreadable:
+        # Our side: the keys configured do not open what was sealed. Retrying helps once an
+        # operator gives the gateway its keys back.
+        log.error(
+            "hris connection %s: its secrets do not open with GATEWAY_SEALING_KEYS", connection_id
+        )
+        return problem(
+            503,
+            "Service Unavailable",
+            "the gateway cannot verify deliveries of this connection now; retry later",
+            headers=_RETRY_AFTER,
+        )
     except DATABASE_UNAVAILABLE:
         # Nothing was stored (the transaction did not commit): the HRIS sends it again.
         log.exception(
@@ -87,23 +110,35 @@ async def _receive(
         )
 
 
-async def _verify_and_accept(
-    request: Request, connection_id: str, provider: HrisProvider[P, F], body: bytes
-) -> JSONResponse:
-    process = request.app.state.process
-    async with process.uow() as uow:
+async def _claimed_connection(
+    request: Request, connection_id: str, provider: HrisProvider[Any, Any]
+) -> UnsealedConnection | None:
+    """The connection a delivery names, when it is one of this provider's and the request
+    carries the provider's signature headers: checked before a byte of the body is read.
+    Unknown connection, another provider's connection and a missing signature all look
+    alike (401, as a bad signature): no oracle for connection ids."""
+    missing = [name for name in provider.signature_headers if not request.headers.get(name)]
+    if missing:
+        log.warning("hris webhook for %s without %s", connection_id, ", ".join(missing))
+        return None
+    async with request.app.state.process.uow() as uow:
         connection = await active_connection(uow, connection_id, request.app.state.sealer)
-    # Unknown connection, another provider's connection and a bad signature look alike: no
-    # oracle for connection ids.
     if connection is None or connection.provider != provider.name:
         log.warning("hris webhook for unknown %s connection %s", provider.name, connection_id)
-        return problem(401, "Unauthorized", _UNAUTHORIZED)
+        return None
+    return connection
+
+
+async def _verify_and_accept(
+    request: Request, connection: UnsealedConnection, provider: HrisProvider[P, F], body: bytes
+) -> JSONResponse:
+    process = request.app.state.process
     received_at = utcnow()
     try:
         verified = provider.verify(body, request.headers, connection, received_at)
     except VerificationFailed:
-        log.warning("hris webhook rejected for connection %s", connection_id)
-        return problem(401, "Unauthorized", _UNAUTHORIZED)
+        log.warning("hris webhook rejected for connection %s", connection.id)
+        return _unauthorized()
 
     # Before any work: a settled redelivery is not parsed, fetched or stored again.
     earlier = await accepted_before(process.uow, connection.id, verified.delivery_id)
@@ -117,7 +152,7 @@ async def _verify_and_accept(
             process.uow, provider, fetched, connection, verified, received_at
         )
     except VerificationFailed:  # the connection was disabled meanwhile
-        return problem(401, "Unauthorized", _UNAUTHORIZED)
+        return _unauthorized()
     except DeliveryRejected as exc:
         unavailable = isinstance(exc, SourceUnavailable)
         if unavailable:
@@ -135,6 +170,10 @@ async def _fetched(
         return await provider.fetch(payload, context)
     finally:
         await context.close()
+
+
+def _unauthorized() -> JSONResponse:
+    return problem(401, "Unauthorized", _UNAUTHORIZED)
 
 
 def _accepted(changes: int) -> JSONResponse:

@@ -32,7 +32,6 @@ itself is fetched from BambooHR's API.
 
 import hashlib
 import hmac
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -42,6 +41,7 @@ import httpx
 from contracts.hris import HrisChange, HrisChangeType
 from messaging.outbox import utcnow
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
+from runtime.bodies import parse_json
 
 from gateway.hris.delivery import (
     FetchContext,
@@ -177,8 +177,8 @@ def parse(body: bytes, headers: Headers) -> BambooHREvent:
             "(BambooHR's event-based webhooks, not the form-encoded legacy format)"
         )
     try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        payload = parse_json(body)
+    except ValueError as exc:  # not JSON, or nested too deep to parse
         raise MalformedDelivery(f"body: {exc}") from exc
     try:
         return BambooHREvent.model_validate(payload)
@@ -342,6 +342,7 @@ def _date(value: Any) -> str | None:
 PROVIDER = HrisProvider(
     name="bamboohr",
     channel="bamboohr",
+    signature_headers=(SIGNATURE_HEADER, TIMESTAMP_HEADER),
     verify=verify,
     parse=parse,
     fetch=fetch,

@@ -2,11 +2,11 @@
 (`webhook-id`, `webhook-timestamp`, `webhook-signature`; 5-minute window)."""
 
 import binascii
-import json
 from datetime import UTC, datetime
 
 from contracts.hris import HrisChange
 from pydantic import ValidationError
+from runtime.bodies import parse_json
 from runtime.problems import describe, field_errors
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
@@ -42,8 +42,8 @@ def verify(
 
 def parse(body: bytes, headers: Headers) -> HrisDelivery:
     try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        payload = parse_json(body)
+    except ValueError as exc:  # not JSON, or nested too deep to parse
         raise MalformedDelivery(f"body: {exc}") from exc
     try:
         return HrisDelivery.model_validate(payload)
@@ -59,6 +59,7 @@ async def normalize(delivery: HrisDelivery, context: NormalizeContext) -> list[H
 PROVIDER = HrisProvider(
     name="canonical",
     channel="webhook",
+    signature_headers=_HEADERS,
     verify=verify,
     parse=parse,
     fetch=nothing_to_fetch,

@@ -134,6 +134,8 @@ class HrisProvider(Generic[P, F]):
 
     name: str  # the path segment: /webhooks/hris/{connectionId}/{name}
     channel: str  # HrisChangeReceived.channel
+    # Headers without which no delivery can verify: checked before the body is read.
+    signature_headers: tuple[str, ...]
     verify: Callable[[bytes, Headers, UnsealedConnection, datetime], Verified]
     parse: Callable[[bytes, Headers], P]
     fetch: Callable[[P, FetchContext], Awaitable[F]]
