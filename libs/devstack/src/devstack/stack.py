@@ -108,6 +108,7 @@ class Stack:
             env[f"{prefix}_SEALING_KEYS"] = self.sealing_key
         if spec is GATEWAY:
             env["GATEWAY_SERVICE_TOKEN_PRIVATE_KEY"] = self.private_key
+            env["GATEWAY_PUBLIC_BASE_URL"] = self.url(GATEWAY.name)
             for other in SERVICES:
                 env[f"GATEWAY_{other.env_prefix}_URL"] = self.url(other.name)
         else:
