@@ -10,6 +10,7 @@ from gateway.entrypoints.graphql_route import (
     unauthenticated_response,
 )
 from gateway.scim import routes as scim_routes
+from gateway.service_layer.hris_deliveries import DeliveryTurns
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -23,5 +24,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.sealer = sealer
+    app.state.delivery_turns = DeliveryTurns()
     app.add_exception_handler(Unauthenticated, unauthenticated_response)
     return app

@@ -2,16 +2,18 @@
 
 One loop for every provider: the connection named and the provider's signature headers present
 (else 401, before a byte of the body is read) → read the body (bounded in size and time) →
-verify it with the provider's scheme →
-answer a redelivery as before → parse → complete it from the HRIS's API where the provider
-needs to (outside any transaction) → normalize and store the changes in the gateway's outbox,
-with the delivery's receipt, in one transaction → 202 once that has committed. The relay
-publishes; a broker that is down delays the changes, it does not refuse them. Nothing is
-stored unless all of that holds; a 503 (retry) means the gateway's database, or the HRIS's
-API, could not take part. Without `{provider}` the delivery is Cairn's canonical format.
+verify it with the provider's scheme → answer a redelivery as before (one copy of a delivery
+at a time) → parse (nesting bounded) → complete it from the HRIS's API where the provider needs
+to (outside any transaction, within a deadline) → normalize and store the changes in the
+gateway's outbox, with the delivery's receipt, in one transaction → 202 once that has
+committed. The relay publishes; a broker that is down delays the changes, it does not refuse
+them. Nothing is stored unless all of that holds; a 503 (retry) means the gateway's database,
+or the HRIS's API, could not take part (the latter is kept on the connection as its last
+error). Without `{provider}` the delivery is Cairn's canonical format.
 """
 
 import logging
+from datetime import datetime
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
@@ -30,9 +32,11 @@ from gateway.hris.delivery import (
     SourceUnavailable,
     UnsealedConnection,
     VerificationFailed,
+    Verified,
+    fetch_within,
 )
 from gateway.hris.registry import PROVIDERS, provider_named
-from gateway.service_layer.hris_connections import active_connection
+from gateway.service_layer.hris_connections import active_connection, record_connection_error
 from gateway.service_layer.hris_deliveries import accept_delivery, accepted_before
 
 log = logging.getLogger(__name__)
@@ -132,7 +136,6 @@ async def _claimed_connection(
 async def _verify_and_accept(
     request: Request, connection: UnsealedConnection, provider: HrisProvider[P, F], body: bytes
 ) -> JSONResponse:
-    process = request.app.state.process
     received_at = utcnow()
     try:
         verified = provider.verify(body, request.headers, connection, received_at)
@@ -140,14 +143,28 @@ async def _verify_and_accept(
         log.warning("hris webhook rejected for connection %s", connection.id)
         return _unauthorized()
 
+    # The same delivery (a retry, a replay) is taken one at a time in this process: a copy
+    # racing the first waits for its receipt instead of fetching as well.
+    async with request.app.state.delivery_turns.turn(connection.id, verified.delivery_id):
+        return await _accept(request, connection, provider, body, verified, received_at)
+
+
+async def _accept(
+    request: Request,
+    connection: UnsealedConnection,
+    provider: HrisProvider[P, F],
+    body: bytes,
+    verified: Verified,
+    received_at: datetime,
+) -> JSONResponse:
+    process = request.app.state.process
     # Before any work: a settled redelivery is not parsed, fetched or stored again.
     earlier = await accepted_before(process.uow, connection.id, verified.delivery_id)
     if earlier is not None:
         return _accepted(earlier)
     try:
-        fetched = await _fetched(
-            request, provider, provider.parse(body, request.headers), connection
-        )
+        payload = provider.parse(body, request.headers)
+        fetched = await _fetched(request, provider, payload, connection, verified)
         changes = await accept_delivery(
             process.uow, provider, fetched, connection, verified, received_at
         )
@@ -155,21 +172,31 @@ async def _verify_and_accept(
         return _unauthorized()
     except DeliveryRejected as exc:
         unavailable = isinstance(exc, SourceUnavailable)
-        if unavailable:
-            log.error("hris webhook for %s not accepted: %s", connection.id, exc.detail)
         headers = _RETRY_AFTER if unavailable else None
         return problem(exc.status, exc.title, exc.detail, exc.errors, headers=headers)
     return _accepted(changes)
 
 
 async def _fetched(
-    request: Request, provider: HrisProvider[P, F], payload: P, connection: UnsealedConnection
+    request: Request,
+    provider: HrisProvider[P, F],
+    payload: P,
+    connection: UnsealedConnection,
+    verified: Verified,
 ) -> F:
-    context = FetchContext(connection, request.app.state.settings.hris_fetch_timeout_s)
+    """The delivery completed from the HRIS's API within the deadline. A connection error
+    (SourceUnavailable) changes nothing: it is logged and kept on the connection for the
+    operator, and the HRIS is answered 503 to retry."""
+    deadline_s = request.app.state.settings.hris_fetch_timeout_s
+    context = FetchContext(connection, verified, deadline_s)
     try:
-        return await provider.fetch(payload, context)
-    finally:
-        await context.close()
+        return await fetch_within(provider, payload, context, deadline_s)
+    except SourceUnavailable as exc:
+        log.error("hris connection %s: delivery not accepted: %s", connection.id, exc.detail)
+        await record_connection_error(
+            request.app.state.process.uow, connection.id, exc.detail, utcnow()
+        )
+        raise
 
 
 def _unauthorized() -> JSONResponse:

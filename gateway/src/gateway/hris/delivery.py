@@ -1,6 +1,7 @@
 """What every HRIS provider module shares: its shape, its errors, and what it is given to
 turn a verified delivery into canonical org changes."""
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -84,9 +85,10 @@ class Verified:
 class FetchContext:
     """What a provider may use to complete a verified delivery from the HRIS's own API
     (BambooHR's employee), before the delivery's transaction opens: nothing waits on the
-    network while the database is held. Leave it with `close()`."""
+    network while the database is held. Leave it with `close()` (`fetch_within` does)."""
 
     connection: UnsealedConnection
+    verified: Verified
     http_timeout_s: float = 10.0
     _http: httpx.AsyncClient | None = None
 
@@ -112,6 +114,23 @@ class NormalizeContext:
     verified: Verified
     received_at: datetime
     uow: UnitOfWork
+
+
+async def fetch_within(
+    provider: "HrisProvider[P, F]", payload: P, context: FetchContext, deadline_s: float
+) -> F:
+    """The provider's fetch, all of it within `deadline_s` however slowly the HRIS answers
+    (httpx's timeouts are per phase: a server sending a byte now and then never trips them);
+    past it, SourceUnavailable saying so."""
+    try:
+        async with asyncio.timeout(deadline_s):
+            return await provider.fetch(payload, context)
+    except TimeoutError:
+        raise SourceUnavailable(
+            f"the {provider.name} API did not answer within {deadline_s:g} s"
+        ) from None
+    finally:
+        await context.close()
 
 
 async def nothing_to_fetch(payload: P, context: FetchContext) -> P:
