@@ -27,7 +27,7 @@ from messaging.broker import free_port
 from persistence.migrations import upgrade_async
 from runtime.bodies import MAX_JSON_DEPTH
 from runtime.process import ServiceProcess
-from runtime.sealing import new_key
+from runtime.sealing import Sealer, new_key
 from service_auth.tokens import generate_keypair
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
@@ -241,3 +241,21 @@ async def test_a_trickled_body_is_cut_at_the_read_timeout(gateway: Gateway) -> N
     assert refused.json()["detail"] == f"the body did not arrive within {READ_TIMEOUT_S:g} s"
     assert READ_TIMEOUT_S <= elapsed < READ_TIMEOUT_S + 1.0
     assert 0 < body.sent < body.size
+
+
+async def test_a_connection_whose_secret_does_not_open_is_a_503_to_retry(
+    gateway: Gateway,
+) -> None:
+    # Sealed under keys this gateway does not have (keys lost or mixed up by an operator).
+    async with gateway.process.uow() as uow:
+        stranger = await create_hris_connection(
+            uow, Sealer([new_key()]), gateway.tenant.tenant_id, "merge", secret=MERGE_KEY
+        )
+    gateway.merge_id, mine = stranger.hris_connection_id, gateway.merge_id
+    try:
+        response = await gateway.merge(b'{"hook": {"event": "Employee.changed"}}')
+    finally:
+        gateway.merge_id = mine
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "30"
+    assert "retry later" in response.json()["detail"]
