@@ -248,3 +248,18 @@ def test_received_event_is_keyed_by_the_employee() -> None:
     assert HrisChangeReceived.event_type == "hris.change.received"
     assert HrisChangeReceived.topic == topics.HRIS_CHANGES
     assert event.model_dump(by_alias=True)["connectionId"] == "hc_1"
+
+
+# --- the version fits the 64-bit integer every consumer stores it in ------------------------
+
+
+@pytest.mark.parametrize("version", [-1, 2**63, 2**64])
+def test_a_source_version_outside_0_to_2_63_minus_1_is_refused(version: int) -> None:
+    with pytest.raises(ValidationError) as refused:
+        HrisChange.model_validate({**_payload(), "sourceVersion": version})
+    assert _error_locs(refused.value) == [("sourceVersion",)]
+
+
+def test_the_largest_source_version_is_taken() -> None:
+    change = HrisChange.model_validate({**_payload(), "sourceVersion": 2**63 - 1})
+    assert change.source_version == 2**63 - 1

@@ -32,7 +32,7 @@ from starlette.routing import Route
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-API_KEY = "bamboo-api-key"
+API_KEY = "bamboo-api-key-0123456789abcdef"
 PRIVATE_KEY = "bamboo-webhook-private-key"
 PERSON = """
 query($externalId: String) {
@@ -108,6 +108,22 @@ def connect(system: RunningSystem, tenant_id: str, api_base: str) -> str:
     )
     connection_id: str = json.loads(done.stdout)["hrisConnectionId"]
     return connection_id
+
+
+def show_connection(system: RunningSystem, connection_id: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "gateway.entrypoints.cli"),
+            *("hris-connection", "show", "--id", connection_id),
+        ],
+        env={**os.environ, **system.stack.env_for(GATEWAY)},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    shown: dict[str, Any] = json.loads(done.stdout)
+    return shown
 
 
 def record(first: str, last: str, **fields: str) -> dict[str, Any]:
@@ -229,16 +245,27 @@ async def test_a_notification_is_fetched_and_the_person_shows_in_graphql(
         "Staff Engineer",
     ]
 
-    # Gone from BambooHR: the fetch answers 404 and the person is terminated.
+    # BambooHR answers 404 (an employee it does not know, or an API base gone wrong): that is
+    # a connection error, never a leaver. Nothing changes, BambooHR is told to retry, and the
+    # operator sees the problem on the connection.
     del fake.employees[ada]
-    assert (await post(system, connection_id, notice("employee.updated", ada))).status_code == 202
+    unknown = await post(system, connection_id, notice("employee.updated", ada))
+    assert unknown.status_code == 503 and unknown.headers["retry-after"]
+    assert "404" in unknown.json()["detail"]
+    assert "404" in show_connection(system, connection_id)["lastError"]
+    assert (await person(system, tenant["apiKey"], ada))["status"] == "ACTIVE"
+
+    # Only BambooHR's own word terminates: the deletion (nothing to fetch).
+    deleted = await post(system, connection_id, notice("employee.deleted", ada))
+    assert deleted.status_code == 202, deleted.text
 
     async def terminated() -> Any:
         found = await person(system, tenant["apiKey"], ada)
         return found if found and found["status"] == "TERMINATED" else None
 
     await eventually(terminated, timeout_s=90)
-    # Nothing was published for the redelivery: the termination follows the late change.
+    # Nothing was published for the redelivery or the 404: the termination follows the late
+    # change.
     changes = await published_changes(system, tenant["tenantId"], ada, at_least=4)
     assert [c["change"]["type"] for c in changes][3:] == ["employee.terminated"]
 

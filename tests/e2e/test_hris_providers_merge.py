@@ -172,7 +172,7 @@ async def test_duplicated_and_out_of_order_deliveries_converge(system: RunningSy
     tenants: dict[str, dict[str, str]] = {}
     for label, deliveries in (("in order", in_order), ("shuffled", shuffled)):
         tenant = system.create_tenant(f"Merge {label} {run}")
-        key = f"merge-org-key-{label}"
+        key = f"merge-organization-signature-key-{label}"
         connection = connect(system, tenant["tenantId"], "merge", "--secret", key)
         assert connection["secret"] == key
         for body in deliveries:
@@ -226,7 +226,7 @@ async def test_rejected_merge_deliveries_name_the_problem_and_publish_nothing(
 ) -> None:
     run = uuid.uuid4().hex[:6]
     tenant = system.create_tenant(f"Merge rejections {run}")
-    key = "merge-org-key"
+    key = "merge-organization-signature-key"
     connection_id = connect(system, tenant["tenantId"], "merge", "--secret", key)[
         "hrisConnectionId"
     ]

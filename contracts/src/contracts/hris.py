@@ -65,6 +65,8 @@ class EmployeeRecord(ContractModel):
         return self.model_dump(exclude_unset=True, exclude={"external_id"})
 
 
+MAX_SOURCE_VERSION = 2**63 - 1
+
 # What a hire must carry; every other change only needs `externalId`.
 _REQUIRED_ON_HIRE = ("email", "display_name")
 
@@ -73,7 +75,10 @@ class HrisChange(ContractModel):
     id: str = Field(min_length=1, max_length=256, description="Unique in the source system")
     type: HrisChangeType
     effective_at: AwareDatetime
-    source_version: int = Field(ge=0, description="Grows with each change of this employee")
+    # Within a signed 64-bit integer: what every consumer stores it in (a BIGINT column).
+    source_version: int = Field(
+        ge=0, le=MAX_SOURCE_VERSION, description="Grows with each change of this employee"
+    )
     employee: EmployeeRecord
 
     @model_validator(mode="after")

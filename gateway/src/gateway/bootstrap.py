@@ -9,20 +9,24 @@ import httpx
 from fastapi import FastAPI
 from messaging.settings import KafkaSettings
 from runtime.process import ServiceProcess
+from runtime.sealing import Sealer
 from service_auth.tokens import TokenMinter
 from telemetry.tracing import instrument_httpx
 
 from gateway.adapters import metadata
 from gateway.adapters.upstream import ServiceClient, Upstreams
 from gateway.config import GatewaySettings, GatewayStoreSettings
+from gateway.service_layer.hris_connections import seal_plaintext_connections
 from gateway.service_layer.hris_deliveries import keep_receipts_bounded
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def build(settings: GatewayStoreSettings, kafka: KafkaSettings) -> ServiceProcess:
+def build(settings: GatewayStoreSettings, kafka: KafkaSettings, sealer: Sealer) -> ServiceProcess:
     """The gateway's process: its database, outbox relay, the keeper of HRIS delivery receipts
-    and (when serving) its clients."""
+    and (when serving) its clients; secrets stored before they were sealed are sealed on start,
+    before any request."""
+    serving = [upstream_clients(settings)] if isinstance(settings, GatewaySettings) else []
     return ServiceProcess(
         name="gateway",
         database_url=settings.database_url_for("gateway"),
@@ -31,8 +35,17 @@ def build(settings: GatewayStoreSettings, kafka: KafkaSettings) -> ServiceProces
         bootstrap_servers=kafka.bootstrap_servers,
         run_workers=settings.run_workers,
         workers=[keep_receipts_bounded],
-        resources=[upstream_clients(settings)] if isinstance(settings, GatewaySettings) else [],
+        resources=[plaintext_sealed(sealer), *serving],
     )
+
+
+def plaintext_sealed(sealer: Sealer) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @contextlib.asynccontextmanager
+    async def sealed(app: FastAPI) -> AsyncIterator[None]:
+        await seal_plaintext_connections(app.state.process.uow, sealer)
+        yield
+
+    return sealed
 
 
 def upstream_clients(

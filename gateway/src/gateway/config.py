@@ -1,4 +1,4 @@
-from pydantic import Field
+from pydantic import Field, HttpUrl
 from pydantic_settings import SettingsConfigDict
 from runtime.settings import ProcessSettings
 
@@ -24,9 +24,15 @@ class GatewaySettings(GatewayStoreSettings):
     service_token_private_key: str = Field(
         min_length=1, description="PEM (Ed25519) that signs every call to the services"
     )
+    # Where clients reach the gateway: SCIM's meta.location and Location headers are built on
+    # it, never on the request's Host header (which the client chooses).
+    public_base_url: HttpUrl = HttpUrl("http://127.0.0.1:8000")
     profiles_url: str = "http://127.0.0.1:8001"
     matching_url: str = "http://127.0.0.1:8002"
     max_webhook_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # A webhook's or SCIM request's whole body must arrive within this (a slow-loris upload
+    # holds nothing longer): 408 after it.
+    body_read_timeout_s: float = Field(default=10.0, gt=0)
     upstream_timeout_s: float = 5.0
     # Calls to an HRIS's own API while a delivery waits (BambooHR's employee fetch).
     hris_fetch_timeout_s: float = Field(default=10.0, gt=0)
@@ -39,6 +45,9 @@ class GatewaySettings(GatewayStoreSettings):
     graphql_tenant_concurrency: int = Field(default=DEFAULT_TENANT_CONCURRENCY, ge=1)
     graphql_tenant_queue_s: float = Field(default=DEFAULT_TENANT_QUEUE_S, ge=0)
     graphql_refusal_hold_s: float = Field(default=DEFAULT_REFUSAL_HOLD_S, ge=0)
+
+    def scim_base_url(self) -> str:
+        return f"{str(self.public_base_url).rstrip('/')}/scim/v2"
 
     def graphql_limits(self) -> QueryLimits:
         return QueryLimits(

@@ -19,6 +19,7 @@ from gateway.service_layer.tenants import TenantCredentials, create_tenant
 from messaging.broker import free_port
 from persistence.migrations import upgrade_async
 from runtime.process import ServiceProcess
+from runtime.sealing import new_key
 from service_auth.tokens import generate_keypair
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
@@ -93,11 +94,16 @@ async def gateway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{free_port()}")
     private_key, _ = generate_keypair()
     app = create_app(
-        GatewaySettings(database_url=url, run_workers=False, service_token_private_key=private_key)
+        GatewaySettings(
+            database_url=url,
+            run_workers=False,
+            service_token_private_key=private_key,
+            sealing_keys=new_key(),
+        )
     )
     process = app.state.process
     async with process.uow() as uow:
-        credentials = await create_tenant(uow, "Disk Trouble Ltd")
+        credentials = await create_tenant(uow, "Disk Trouble Ltd", app.state.sealer)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
     ) as client:

@@ -25,6 +25,7 @@ from messaging.publisher import BrokerUnavailable
 from messaging.testing import read_topic
 from persistence.migrations import upgrade_async
 from runtime.process import ServiceProcess
+from runtime.sealing import new_key
 from service_auth.tokens import generate_keypair
 from sqlalchemy import select
 from standardwebhooks import Webhook
@@ -66,11 +67,16 @@ async def gateway(
     private_key, _ = generate_keypair()
     # No workers: the test runs the relay's passes itself, so it sees each step.
     app = create_app(
-        GatewaySettings(database_url=url, run_workers=False, service_token_private_key=private_key)
+        GatewaySettings(
+            database_url=url,
+            run_workers=False,
+            service_token_private_key=private_key,
+            sealing_keys=new_key(),
+        )
     )
     process = app.state.process
     async with process.uow() as uow:
-        credentials = await create_tenant(uow, "Broker Down GmbH")
+        credentials = await create_tenant(uow, "Broker Down GmbH", app.state.sealer)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
     ) as client:

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,12 +17,13 @@ import pytest
 import pytest_asyncio
 import uvicorn
 from contracts.hris import HrisChangeType
-from gateway.adapters.tables import HrisConnection
 from gateway.hris import bamboohr
 from gateway.hris.delivery import (
+    FetchContext,
     InvalidDelivery,
     MalformedDelivery,
     SourceUnavailable,
+    UnsealedConnection,
     UnsupportedMediaType,
     VerificationFailed,
     Verified,
@@ -30,6 +32,7 @@ from gateway.hris.delivery import (
 from hypothesis import given
 from hypothesis import strategies as st
 from messaging.broker import free_port
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -69,14 +72,9 @@ ADA = {
 }
 
 
-def connection(key: str = KEY, settings: dict[str, Any] | None = None) -> HrisConnection:
-    return HrisConnection(
-        id="hc_bamboo",
-        tenant_id="t1",
-        provider="bamboohr",
-        signing_secret=key,
-        settings=settings,
-        created_at=SENT_AT,
+def connection(key: str = KEY, settings: dict[str, Any] | None = None) -> UnsealedConnection:
+    return UnsealedConnection(
+        id="hc_bamboo", tenant_id="t1", provider="bamboohr", signing_secret=key, settings=settings
     )
 
 
@@ -337,7 +335,7 @@ def test_empty_values_clear_but_email_and_name_are_never_cleared() -> None:
         ("employee.updated", {**ADA, "status": None}, HrisChangeType.UPDATED),
         ("employee.updated", {**ADA, "status": "Inactive"}, HrisChangeType.TERMINATED),
         ("employee.created", {**ADA, "status": "Inactive"}, HrisChangeType.TERMINATED),
-        ("employee.updated", None, HrisChangeType.TERMINATED),  # BambooHR answered 404
+        ("employee.updated", {**ADA, "status": "On leave"}, HrisChangeType.UPDATED),
         ("employee.deleted", None, HrisChangeType.TERMINATED),
     ],
 )
@@ -348,6 +346,13 @@ def test_the_type_follows_the_notification_and_the_fetched_status(
     assert change["type"] == expected.value
     if record is None:
         assert change["employee"] == {"externalId": "101"}
+
+
+@pytest.mark.parametrize("kind", ["employee.created", "employee.updated"])
+def test_only_a_deletion_comes_without_a_record(kind: str) -> None:
+    # A fetch that found no employee is a connection error, never a termination.
+    with pytest.raises(ValueError, match="needs the fetched employee"):
+        bamboohr.employee_change(event(kind), DELIVERY, OBSERVED_AT, None)
 
 
 def test_a_fetched_value_the_canonical_model_refuses_is_named_as_bamboohr_calls_it() -> None:
@@ -420,12 +425,16 @@ async def test_the_fetch_asks_for_the_mapped_fields_with_the_api_key(
 
 
 @on_session_loop
-async def test_an_employee_bamboohr_no_longer_knows_is_none(
+async def test_an_employee_bamboohr_does_not_know_is_a_503_never_a_leaver(
     bamboo: tuple[FakeBambooHR, str],
 ) -> None:
     _, base = bamboo
-    async with httpx.AsyncClient(timeout=5) as http:
-        assert await bamboohr.fetch_employee(settings(base), "999", http) is None
+    for api_base, employee_id in ((base, "999"), (f"{base}-typo", "101")):
+        async with httpx.AsyncClient(timeout=5) as http:
+            with pytest.raises(SourceUnavailable) as caught:
+                await bamboohr.fetch_employee(settings(api_base), employee_id, http)
+        assert caught.value.status == 503
+        assert "404" in caught.value.detail and "API base" in caught.value.detail
 
 
 @on_session_loop
@@ -455,12 +464,29 @@ async def test_a_refused_api_key_is_a_503_that_says_so(bamboo: tuple[FakeBambooH
 
 
 @on_session_loop
-async def test_an_unreachable_bamboohr_is_a_503() -> None:
+async def test_an_unreachable_bamboohr_is_a_503_named_without_internals() -> None:
     async with httpx.AsyncClient(timeout=2) as http:
-        with pytest.raises(SourceUnavailable):
+        with pytest.raises(SourceUnavailable) as caught:
             await bamboohr.fetch_employee(
                 settings(f"http://127.0.0.1:{free_port()}/api/gateway.php/acme"), "101", http
             )
+    assert caught.value.detail == (
+        "BambooHR could not be reached for the employee fetch (check the connection's API base)"
+    )
+
+
+@pytest.mark.parametrize(
+    "api_base",
+    [
+        "https://user:secret@api.bamboohr.com/api/gateway.php/acme",
+        "https://api.bamboohr.com/api/gateway.php/acme?key=secret",
+        "https://api.bamboohr.com/api/gateway.php/acme#secret",
+    ],
+)
+def test_an_api_base_carrying_secrets_is_refused(api_base: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        settings(api_base)
+    assert [e["loc"] for e in refused.value.errors()] == [("api_base",)]
 
 
 def test_a_connection_without_settings_is_a_503_naming_them() -> None:
@@ -469,3 +495,23 @@ def test_a_connection_without_settings_is_a_503_naming_them() -> None:
     assert "apiBase" in caught.value.detail
     stored = {"api_base": "https://api.bamboohr.com/api/gateway.php/acme", "api_key": "k"}
     assert bamboohr.settings_of(connection(settings=stored)).api_key == "k"
+
+
+@on_session_loop
+async def test_a_fetch_waits_out_the_signed_second_so_that_it_settles_the_notification(
+    bamboo: tuple[FakeBambooHR, str],
+) -> None:
+    _, base = bamboo
+    stored = {"api_base": base, "api_key": API_KEY}
+    for ahead_s, settled in ((0, True), (120, False)):  # BambooHR's clock two minutes ahead
+        sent_at = datetime.fromtimestamp(int(time.time()) + ahead_s, UTC)
+        verified = Verified(DELIVERY, sent_at=sent_at)
+        context = FetchContext(connection(settings=stored), verified)
+        started = time.monotonic()
+        try:
+            fetched = await bamboohr.fetch(event(), context)
+        finally:
+            await context.close()
+        assert time.monotonic() - started < 1.5  # never more than the second itself
+        assert fetched.record == ADA
+        assert bamboohr.settles(verified, fetched) is settled

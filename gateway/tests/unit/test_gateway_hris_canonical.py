@@ -8,9 +8,13 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from gateway.adapters.tables import HrisConnection
 from gateway.hris import canonical
-from gateway.hris.delivery import DeliveryRejected, MalformedDelivery, VerificationFailed
+from gateway.hris.delivery import (
+    DeliveryRejected,
+    MalformedDelivery,
+    UnsealedConnection,
+    VerificationFailed,
+)
 from gateway.hris.registry import PROVIDERS
 from starlette.datastructures import Headers
 
@@ -30,14 +34,8 @@ BODY = json.dumps(
 ).encode()
 
 
-def connection() -> HrisConnection:
-    return HrisConnection(
-        id="hc_c",
-        tenant_id="t",
-        provider="canonical",
-        signing_secret=SECRET,
-        created_at=datetime.now(UTC),
-    )
+def connection() -> UnsealedConnection:
+    return UnsealedConnection(id="hc_c", tenant_id="t", provider="canonical", signing_secret=SECRET)
 
 
 def signed(body: bytes, moment: datetime, message_id: str = "msg_1") -> Headers:

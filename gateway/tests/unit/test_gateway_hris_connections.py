@@ -1,5 +1,5 @@
-"""Creating HRIS connections (service layer and `cairn hris-connection create`), against a
-real database migrated as the gateway migrates itself."""
+"""Creating HRIS connections (service layer and `cairn hris-connection create`), their secrets
+sealed at rest, against a real database migrated as the gateway migrates itself."""
 
 import json
 import os
@@ -15,19 +15,28 @@ from devstack.pytest_plugin import DatabaseFactory
 from gateway.adapters.metadata import messaging
 from gateway.adapters.tables import HrisConnection
 from gateway.bootstrap import MIGRATIONS
-from gateway.service_layer.tenants import (
+from gateway.service_layer.hris_connections import (
     InvalidConnection,
     create_hris_connection,
-    create_tenant,
+    unsealed,
 )
+from gateway.service_layer.tenants import create_tenant
 from messaging.outbox import UnitOfWorkFactory
 from persistence.database import create_engine, session_factory
 from persistence.migrations import upgrade_async
+from runtime.sealing import Sealer, new_key
 from sqlmodel import col, func, select
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-BAMBOO = {"api_base": "https://api.bamboohr.com/api/gateway.php/acme", "api_key": "k-123"}
+KEY = new_key()
+SEALER = Sealer([KEY])
+MERGE_KEY = "merge-organization-signature-key"
+BAMBOO_KEY = "bamboo-webhook-private-key"
+BAMBOO = {
+    "api_base": "https://api.bamboohr.com/api/gateway.php/acme",
+    "api_key": "0123456789abcdef0123456789abcdef01234567",
+}
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
@@ -43,7 +52,7 @@ async def database(
 
 async def tenant_id(uow: UnitOfWorkFactory) -> str:
     async with uow() as tx:
-        return (await create_tenant(tx, "Connections AG")).tenant_id
+        return (await create_tenant(tx, "Connections AG", SEALER)).tenant_id
 
 
 async def stored(uow: UnitOfWorkFactory, connection_id: str) -> HrisConnection:
@@ -69,18 +78,20 @@ async def test_provider_connections_keep_the_providers_key_and_settings(
     _, uow = database
     tenant = await tenant_id(uow)
     async with uow() as tx:
-        made = await create_hris_connection(tx, tenant, "merge", secret="merge-org-key")
-    found = await stored(uow, made.hris_connection_id)
+        made = await create_hris_connection(tx, SEALER, tenant, "merge", secret=MERGE_KEY)
+    found = unsealed(await stored(uow, made.hris_connection_id), SEALER)
     assert (found.provider, found.signing_secret, found.settings) == (
         "merge",
-        "merge-org-key",
+        MERGE_KEY,
         None,
     )
-    assert made.as_json() == {"hrisConnectionId": found.id, "secret": "merge-org-key"}
+    assert made.as_json() == {"hrisConnectionId": found.id, "secret": MERGE_KEY}
 
     async with uow() as tx:
-        made = await create_hris_connection(tx, tenant, "bamboohr", secret="pk", settings=BAMBOO)
-    found = await stored(uow, made.hris_connection_id)
+        made = await create_hris_connection(
+            tx, SEALER, tenant, "bamboohr", secret=BAMBOO_KEY, settings=BAMBOO
+        )
+    found = unsealed(await stored(uow, made.hris_connection_id), SEALER)
     assert (found.provider, found.settings) == ("bamboohr", BAMBOO)
 
 
@@ -90,26 +101,30 @@ async def test_canonical_connections_get_an_issued_secret(
     _, uow = database
     tenant = await tenant_id(uow)
     async with uow() as tx:
-        one = await create_hris_connection(tx, tenant, "canonical")
+        one = await create_hris_connection(tx, SEALER, tenant, "canonical")
     async with uow() as tx:
-        two = await create_hris_connection(tx, tenant, "canonical")
+        two = await create_hris_connection(tx, SEALER, tenant, "canonical")
     assert one.secret.startswith("whsec_") and one.secret != two.secret
-    assert (await stored(uow, one.hris_connection_id)).signing_secret == one.secret
+    found = unsealed(await stored(uow, one.hris_connection_id), SEALER)
+    assert found.signing_secret == one.secret
 
 
 @pytest.mark.parametrize(
     ("provider", "secret", "settings", "field"),
     [
-        ("workday", "k", None, "provider"),
+        ("workday", MERGE_KEY, None, "provider"),
         ("merge", None, None, "secret"),
         ("merge", "  ", None, "secret"),
         ("merge", "k" * 201, None, "secret"),
+        ("merge", "k", None, "secret"),  # a one-character key: a paste gone wrong
+        ("merge", "k" * 23, None, "secret"),
         ("canonical", "whsec_mine", None, "secret"),
-        ("merge", "k", {"api_key": "x"}, "api_key"),
-        ("bamboohr", "k", {"api_key": "x"}, "api_base"),
-        ("bamboohr", "k", {**BAMBOO, "api_base": "not a url"}, "api_base"),
-        ("bamboohr", "k", {**BAMBOO, "api_key": ""}, "api_key"),
-        ("bamboohr", "k", {**BAMBOO, "company": "acme"}, "company"),
+        ("merge", MERGE_KEY, {"api_key": "x"}, "api_key"),
+        ("bamboohr", BAMBOO_KEY, {"api_key": BAMBOO["api_key"]}, "api_base"),
+        ("bamboohr", BAMBOO_KEY, {**BAMBOO, "api_base": "not a url"}, "api_base"),
+        ("bamboohr", BAMBOO_KEY, {**BAMBOO, "api_key": ""}, "api_key"),
+        ("bamboohr", BAMBOO_KEY, {**BAMBOO, "api_key": "k-123"}, "api_key"),
+        ("bamboohr", BAMBOO_KEY, {**BAMBOO, "company": "acme"}, "company"),
     ],
 )
 async def test_a_connection_that_cannot_be_made_names_why_and_writes_nothing(
@@ -123,7 +138,9 @@ async def test_a_connection_that_cannot_be_made_names_why_and_writes_nothing(
     tenant = await tenant_id(uow)
     async with uow() as tx:
         with pytest.raises(InvalidConnection) as caught:
-            await create_hris_connection(tx, tenant, provider, secret=secret, settings=settings)
+            await create_hris_connection(
+                tx, SEALER, tenant, provider, secret=secret, settings=settings
+            )
     assert caught.value.field == field
     assert await connection_count(uow, tenant) == 1  # the tenant's first, canonical one
 
@@ -134,13 +151,16 @@ async def test_an_unknown_tenant_gets_no_connection(
     _, uow = database
     async with uow() as tx:
         with pytest.raises(InvalidConnection) as caught:
-            await create_hris_connection(tx, "no-such-tenant", "merge", secret="k")
+            await create_hris_connection(tx, SEALER, "no-such-tenant", "merge", secret=MERGE_KEY)
     assert caught.value.field == "tenant_id"
     assert await connection_count(uow, "no-such-tenant") == 0
 
 
-def cairn(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def cairn(url: str, *args: str, keys: str | None = KEY) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GATEWAY_DATABASE_URL": url, "OTEL_TRACES_EXPORTER": "none"}
+    env.pop("GATEWAY_SEALING_KEYS", None)
+    if keys is not None:
+        env["GATEWAY_SEALING_KEYS"] = keys
     return subprocess.run(
         [sys.executable, "-m", "gateway.entrypoints.cli", *args],
         env=env,
@@ -167,7 +187,7 @@ async def test_the_cli_creates_a_connection_and_prints_it_once(
         "--provider",
         "bamboohr",
         "--secret",
-        "pk",
+        BAMBOO_KEY,
         "--api-base",
         base,
         "--api-key",
@@ -175,16 +195,31 @@ async def test_the_cli_creates_a_connection_and_prints_it_once(
     )
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)
-    assert printed["secret"] == "pk"
-    assert (await stored(uow, printed["hrisConnectionId"])).settings == BAMBOO
+    assert printed["secret"] == BAMBOO_KEY
+    found = unsealed(await stored(uow, printed["hrisConnectionId"]), SEALER)
+    assert found.settings == BAMBOO
 
 
 @pytest.mark.parametrize(
     ("args", "named"),
     [
         (["--provider", "merge"], "--secret"),
-        (["--provider", "bamboohr", "--secret", "pk", "--api-key", "k"], "--api-base"),
-        (["--provider", "merge", "--secret", "k", "--api-base", "https://x.example"], "--api-base"),
+        (["--provider", "merge", "--secret", "k"], "--secret"),
+        (
+            ["--provider", "bamboohr", "--secret", BAMBOO_KEY, "--api-key", BAMBOO["api_key"]],
+            "--api-base",
+        ),
+        (
+            [
+                *("--provider", "bamboohr", "--secret", BAMBOO_KEY),
+                *("--api-base", BAMBOO["api_base"], "--api-key", "k"),
+            ],
+            "--api-key",
+        ),
+        (
+            ["--provider", "merge", "--secret", MERGE_KEY, "--api-base", "https://x.example"],
+            "--api-base",
+        ),
     ],
 )
 async def test_the_cli_names_the_option_that_is_wrong(
@@ -197,3 +232,43 @@ async def test_the_cli_names_the_option_that_is_wrong(
     assert done.stderr.startswith(f"cairn: {named}:"), done.stderr
     assert done.stdout == ""
     assert await connection_count(uow, tenant) == 1
+
+
+async def test_the_cli_shows_connections_without_their_secrets(
+    database: tuple[str, UnitOfWorkFactory],
+) -> None:
+    url, uow = database
+    tenant = await tenant_id(uow)
+    made = cairn(
+        url,
+        "hris-connection",
+        "create",
+        *("--tenant-id", tenant, "--provider", "bamboohr", "--secret", BAMBOO_KEY),
+        *("--api-base", BAMBOO["api_base"], "--api-key", BAMBOO["api_key"]),
+    )
+    connection_id = json.loads(made.stdout)["hrisConnectionId"]
+
+    shown = cairn(url, "hris-connection", "show", "--id", connection_id)
+    assert shown.returncode == 0, shown.stderr
+    assert BAMBOO_KEY not in shown.stdout and BAMBOO["api_key"] not in shown.stdout
+    described = json.loads(shown.stdout)
+    assert {k: described[k] for k in ("hrisConnectionId", "tenantId", "provider")} == {
+        "hrisConnectionId": connection_id,
+        "tenantId": tenant,
+        "provider": "bamboohr",
+    }
+    assert described["settings"] == {"apiBase": BAMBOO["api_base"]}
+    assert (described["lastError"], described["lastErrorAt"], described["disabledAt"]) == (
+        None,
+        None,
+        None,
+    )
+
+    listed = cairn(url, "hris-connection", "list", "--tenant-id", tenant)
+    assert listed.returncode == 0, listed.stderr
+    assert [c["provider"] for c in json.loads(listed.stdout)] == ["canonical", "bamboohr"]
+    assert "whsec_" not in listed.stdout and BAMBOO_KEY not in listed.stdout
+
+    missing = cairn(url, "hris-connection", "show", "--id", "hc_nope")
+    assert (missing.returncode, missing.stdout) == (2, "")
+    assert missing.stderr.startswith("cairn: --id: no HRIS connection")

@@ -17,21 +17,30 @@ from gateway.adapters.tables import HrisConnection, HrisDeliveryReceipt, HrisPen
 from gateway.bootstrap import MIGRATIONS
 from gateway.domain.hris_delivery import RECEIPT_RETENTION, HrisDelivery, change_event_id
 from gateway.hris import bamboohr, canonical, merge
-from gateway.hris.delivery import InvalidDelivery, VerificationFailed, Verified
+from gateway.hris.delivery import (
+    InvalidDelivery,
+    UnsealedConnection,
+    VerificationFailed,
+    Verified,
+)
+from gateway.service_layer.hris_connections import active_connection, create_hris_connection
 from gateway.service_layer.hris_deliveries import (
     accept_delivery,
     accepted_before,
     forget_old_receipts,
 )
-from gateway.service_layer.tenants import create_hris_connection, create_tenant
+from gateway.service_layer.tenants import create_tenant
 from messaging.outbox import UnitOfWorkFactory
 from persistence.database import create_engine, session_factory
 from persistence.migrations import upgrade_async
+from runtime.sealing import Sealer, new_key
 from sqlmodel import col, func, select
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 RECEIVED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+SEALER = Sealer([new_key()])
+PROVIDER_KEY = "the-key-the-provider-shows"
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
@@ -45,19 +54,19 @@ async def uow(database_factory: DatabaseFactory) -> AsyncIterator[UnitOfWorkFact
 
 async def connection_of(
     uow: UnitOfWorkFactory, provider: str, settings: dict[str, Any] | None = None
-) -> HrisConnection:
+) -> UnsealedConnection:
     async with uow() as tx:
-        tenant = await create_tenant(tx, "Deliveries AG")
+        tenant = await create_tenant(tx, "Deliveries AG", SEALER)
     if provider == "canonical":
         connection_id = tenant.hris_connection_id
     else:
         async with uow() as tx:
             made = await create_hris_connection(
-                tx, tenant.tenant_id, provider, secret="key", settings=settings
+                tx, SEALER, tenant.tenant_id, provider, secret=PROVIDER_KEY, settings=settings
             )
         connection_id = made.hris_connection_id
     async with uow() as tx:
-        found = await tx.session.get(HrisConnection, connection_id)
+        found = await active_connection(tx, connection_id, SEALER)
     assert found is not None
     return found
 
@@ -81,14 +90,14 @@ def canonical_delivery(*changes: dict[str, Any]) -> HrisDelivery:
 
 
 async def accept_canonical(
-    uow: UnitOfWorkFactory, connection: HrisConnection, delivery_id: str, delivery: HrisDelivery
+    uow: UnitOfWorkFactory, connection: UnsealedConnection, delivery_id: str, delivery: HrisDelivery
 ) -> int:
     return await accept_delivery(
         uow, canonical.PROVIDER, delivery, connection, Verified(delivery_id), RECEIVED
     )
 
 
-async def stored_events(uow: UnitOfWorkFactory, connection: HrisConnection) -> list[Any]:
+async def stored_events(uow: UnitOfWorkFactory, connection: UnsealedConnection) -> list[Any]:
     """The outbox's hris.change.received rows of this connection, in write order."""
     outbox = messaging.outbox
     async with uow() as tx:
@@ -100,7 +109,7 @@ async def stored_events(uow: UnitOfWorkFactory, connection: HrisConnection) -> l
         return [row for row in rows if row.data["connectionId"] == connection.id]
 
 
-async def receipts(uow: UnitOfWorkFactory, connection: HrisConnection) -> int:
+async def receipts(uow: UnitOfWorkFactory, connection: UnsealedConnection) -> int:
     async with uow() as tx:
         counted = await tx.session.exec(
             select(func.count())
@@ -192,7 +201,7 @@ def merge_employee(merge_id: str, remote_id: str | None, manager: str | None = N
 
 
 async def accept_merge(
-    uow: UnitOfWorkFactory, connection: HrisConnection, delivery: merge.MergeDelivery
+    uow: UnitOfWorkFactory, connection: UnsealedConnection, delivery: merge.MergeDelivery
 ) -> int:
     signature = f"sig-{delivery.data.id}"
     return await accept_delivery(
@@ -200,7 +209,7 @@ async def accept_merge(
     )
 
 
-async def pending(uow: UnitOfWorkFactory, connection: HrisConnection) -> int:
+async def pending(uow: UnitOfWorkFactory, connection: UnsealedConnection) -> int:
     async with uow() as tx:
         counted = await tx.session.exec(
             select(func.count())
@@ -249,7 +258,9 @@ async def test_a_notification_is_taken_again_until_a_fetch_settles_it(
     uow: UnitOfWorkFactory,
 ) -> None:
     connection = await connection_of(
-        uow, "bamboohr", {"api_base": "https://bamboo.example/api/gateway.php/acme", "api_key": "k"}
+        uow,
+        "bamboohr",
+        {"api_base": "https://bamboo.example/api/gateway.php/acme", "api_key": PROVIDER_KEY},
     )
     notice = bamboohr.BambooHREvent.model_validate(
         {"type": "employee.updated", "data": {"employeeId": "101"}}

@@ -13,19 +13,29 @@ import pytest_asyncio
 from contracts.hris import HrisChange, HrisChangeType
 from devstack.pytest_plugin import DatabaseFactory
 from gateway.adapters.metadata import messaging
-from gateway.adapters.tables import HrisConnection, HrisIdentity, HrisPendingManager
+from gateway.adapters.tables import HrisIdentity, HrisPendingManager
 from gateway.bootstrap import MIGRATIONS
 from gateway.hris import merge
-from gateway.hris.delivery import InvalidDelivery, NormalizeContext, Verified, epoch_ms
-from gateway.service_layer.tenants import create_hris_connection, create_tenant
+from gateway.hris.delivery import (
+    InvalidDelivery,
+    NormalizeContext,
+    UnsealedConnection,
+    Verified,
+    epoch_ms,
+)
+from gateway.service_layer.hris_connections import active_connection, create_hris_connection
+from gateway.service_layer.tenants import create_tenant
 from messaging.outbox import UnitOfWorkFactory
 from persistence.database import create_engine, session_factory
 from persistence.migrations import upgrade_async
+from runtime.sealing import Sealer, new_key
 from sqlmodel import col, func, select
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 RECEIVED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+SEALER = Sealer([new_key()])
+MERGE_KEY = "merge-organization-signature-key"
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
@@ -37,13 +47,13 @@ async def uow(database_factory: DatabaseFactory) -> AsyncIterator[UnitOfWorkFact
     await engine.dispose()
 
 
-async def merge_connection(uow: UnitOfWorkFactory) -> HrisConnection:
+async def merge_connection(uow: UnitOfWorkFactory) -> UnsealedConnection:
     async with uow() as tx:
-        tenant = await create_tenant(tx, "Identity Test")
+        tenant = await create_tenant(tx, "Identity Test", SEALER)
     async with uow() as tx:
-        made = await create_hris_connection(tx, tenant.tenant_id, "merge", secret="key")
+        made = await create_hris_connection(tx, SEALER, tenant.tenant_id, "merge", secret=MERGE_KEY)
     async with uow() as tx:
-        found = await tx.session.get(HrisConnection, made.hris_connection_id)
+        found = await active_connection(tx, made.hris_connection_id, SEALER)
     assert found is not None
     return found
 
@@ -72,7 +82,7 @@ def employee(
 
 async def normalize(
     uow: UnitOfWorkFactory,
-    connection: HrisConnection,
+    connection: UnsealedConnection,
     data: dict[str, Any],
     *,
     event: str = "Employee.changed",
@@ -93,7 +103,7 @@ async def normalize(
     return changes
 
 
-async def pending(uow: UnitOfWorkFactory, connection: HrisConnection) -> list[tuple[str, int]]:
+async def pending(uow: UnitOfWorkFactory, connection: UnsealedConnection) -> list[tuple[str, int]]:
     async with uow() as tx:
         rows = await tx.session.exec(
             select(HrisPendingManager).where(col(HrisPendingManager.connection_id) == connection.id)
@@ -101,7 +111,7 @@ async def pending(uow: UnitOfWorkFactory, connection: HrisConnection) -> list[tu
         return sorted((r.employee_external_id, r.source_version) for r in rows)
 
 
-async def identities(uow: UnitOfWorkFactory, connection: HrisConnection) -> int:
+async def identities(uow: UnitOfWorkFactory, connection: UnsealedConnection) -> int:
     async with uow() as tx:
         counted = await tx.session.exec(
             select(func.count())

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from contracts.hris import HrisChangeType
-from gateway.adapters.tables import HrisConnection
 from gateway.hris import merge
 from gateway.hris.delivery import (
     InvalidDelivery,
     MalformedDelivery,
+    UnsealedConnection,
     VerificationFailed,
     epoch_ms,
     validated_changes,
@@ -84,10 +84,8 @@ LINKED_ACCOUNT = {
 MANAGER_HRIS_ID = "19200001"
 
 
-def connection(key: str = KEY) -> HrisConnection:
-    return HrisConnection(
-        id="hc_test", tenant_id="t1", provider="merge", signing_secret=key, created_at=NOW
-    )
+def connection(key: str = KEY) -> UnsealedConnection:
+    return UnsealedConnection(id="hc_test", tenant_id="t1", provider="merge", signing_secret=key)
 
 
 def sign(body: bytes, key: str = KEY) -> str:

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from persistence.types import UtcDateTime
-from sqlalchemy import JSON, BigInteger, Column, Index
+from sqlalchemy import JSON, BigInteger, Column, Index, String, Text
 from sqlmodel import Field
 
 from gateway.adapters.base import GatewayTable
@@ -36,19 +36,36 @@ class ApiKey(GatewayTable, table=True):
 
 class HrisConnection(GatewayTable, table=True):
     """One HRIS pushing to us: its opaque id selects the tenant, the provider and the secret.
-    The signing secret is symmetric, so it is kept as issued (HMAC needs it)."""
+
+    The signing secret is symmetric (HMAC needs it as issued) and the provider's settings hold
+    API keys, so both are kept sealed (`runtime.sealing`, the gateway's keys): a copy of the
+    database alone gives neither. `gateway.service_layer.hris_connections` seals and opens
+    them; nothing else reads these columns."""
 
     __tablename__ = "hris_connection"
 
     id: str = Field(primary_key=True, max_length=64)
     tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=64)
     provider: str = Field(default="canonical", max_length=32)
-    signing_secret: str = Field(max_length=200)
+    sealed_secret: str | None = Field(default=None, sa_column=Column(Text()))
     # What the provider needs beyond the secret (e.g. BambooHR's API base and key), as the
-    # provider module's settings model dumps it: a new provider needs no new columns.
-    settings: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
+    # provider module's settings model dumps it, as JSON, sealed: no new columns per provider.
+    sealed_settings: str | None = Field(default=None, sa_column=Column(Text()))
+    # As stored before secrets were sealed: sealed and emptied when the gateway starts
+    # (`seal_plaintext_connections`). The columns stay for a rolling upgrade, while replicas
+    # of the release before read them.
+    plaintext_secret: str | None = Field(
+        default=None, sa_column=Column("signing_secret", String(200))
+    )
+    plaintext_settings: dict[str, Any] | None = Field(
+        default=None, sa_column=Column("settings", JSON(none_as_null=True))
+    )
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     disabled_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    # What last went wrong reaching the provider's API (an unknown employee, a refused API key,
+    # a wrong API base, no answer in time), for the operator: `cairn hris-connection show`.
+    last_error: str | None = Field(default=None, max_length=500)
+    last_error_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
 
 
 class HrisIdentity(GatewayTable, table=True):

@@ -10,15 +10,20 @@ from gateway.entrypoints.graphql_route import (
     unauthenticated_response,
 )
 from gateway.scim import routes as scim_routes
+from gateway.service_layer.hris_deliveries import DeliveryTurns
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings.load()
-    process = bootstrap.build(settings, KafkaSettings())
+    # Refuses to start beside a configured database without GATEWAY_SEALING_KEYS.
+    sealer = settings.sealer("gateway")
+    process = bootstrap.build(settings, KafkaSettings(), sealer)
     app = process.create_app(
         title="Cairn gateway",
         routers=[hris_webhooks.router, imports.router, graphql_router(), scim_routes.router],
     )
     app.state.settings = settings
+    app.state.sealer = sealer
+    app.state.delivery_turns = DeliveryTurns()
     app.add_exception_handler(Unauthenticated, unauthenticated_response)
     return app

@@ -1,7 +1,10 @@
 """`cairn tenant create --name NAME`: a tenant, its first API key and HRIS connection, as JSON.
 `cairn hris-connection create --tenant-id T --provider P [...]`: another HRIS connection.
+`cairn hris-connection list --tenant-id T` / `show --id C`: connections as operators see them
+(never their secrets), with what last went wrong reaching the provider's API.
 
-Writes to the gateway's database (GATEWAY_DATABASE_URL, or the SQLite file under var/)."""
+Writes to the gateway's database (GATEWAY_DATABASE_URL, or the SQLite file under var/);
+secrets are sealed with GATEWAY_SEALING_KEYS (required beside GATEWAY_DATABASE_URL)."""
 
 import argparse
 import asyncio
@@ -13,29 +16,34 @@ from typing import Any, TypeVar
 from messaging.outbox import UnitOfWork
 from messaging.settings import KafkaSettings
 from persistence.migrations import upgrade_async
+from runtime.sealing import Sealer
 
 from gateway import bootstrap
 from gateway.config import GatewayStoreSettings
 from gateway.hris.registry import PROVIDERS
-from gateway.service_layer.tenants import (
+from gateway.service_layer.hris_connections import (
+    MIN_PROVIDER_SECRET,
     InvalidConnection,
-    InvalidTenantName,
+    connection_summaries,
     create_hris_connection,
-    create_tenant,
+    seal_plaintext_connections,
 )
+from gateway.service_layer.tenants import InvalidTenantName, create_tenant
 
 T = TypeVar("T")
 # Provider settings as the command line spells them.
 _SETTING_OPTIONS = {"api_base": "--api-base", "api_key": "--api-key"}
 
 
-async def _in_gateway_db(use_case: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+async def _in_gateway_db(use_case: Callable[[UnitOfWork, Sealer], Awaitable[T]]) -> T:
     settings = GatewayStoreSettings.load().model_copy(update={"run_workers": False})
-    process = bootstrap.build(settings, KafkaSettings())
+    sealer = settings.sealer("gateway")  # stops here, naming GATEWAY_SEALING_KEYS, if missing
+    process = bootstrap.build(settings, KafkaSettings(), sealer)
     await upgrade_async(process.migrations_dir, process.database_url)
     try:
+        await seal_plaintext_connections(process.uow, sealer)
         async with process.uow() as uow:
-            return await use_case(uow)
+            return await use_case(uow, sealer)
     finally:
         await process.engine.dispose()
 
@@ -63,10 +71,17 @@ def _parser() -> argparse.ArgumentParser:
     connect.add_argument(
         "--secret",
         help="the signing key the provider shows (Merge: the organization's signature key; "
-        "BambooHR: the webhook's private key); canonical connections get one issued",
+        f"BambooHR: the webhook's private key), at least {MIN_PROVIDER_SECRET} characters; "
+        "canonical connections get one issued",
     )
     connect.add_argument("--api-base", help="BambooHR: the company's API base URL")
     connect.add_argument("--api-key", help="BambooHR: an API key that may read employees")
+    listing = connections.add_parser(
+        "list", help="a tenant's connections and their last errors, without secrets"
+    )
+    listing.add_argument("--tenant-id", required=True)
+    show = connections.add_parser("show", help="one connection and its last error, without secrets")
+    show.add_argument("--id", required=True, help="the hrisConnectionId")
     return parser
 
 
@@ -74,21 +89,29 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.area == "tenant":
         try:
-            credentials = asyncio.run(_in_gateway_db(lambda uow: create_tenant(uow, args.name)))
+            credentials = asyncio.run(
+                _in_gateway_db(lambda uow, sealer: create_tenant(uow, args.name, sealer))
+            )
         except InvalidTenantName as exc:
             print(f"cairn: --name: {exc}", file=sys.stderr)
             return 2
         print(json.dumps(credentials.as_json()))
         return 0
+    if args.action == "create":
+        return _create_connection(args)
+    return _describe_connections(args)
 
+
+def _create_connection(args: argparse.Namespace) -> int:
     provider_settings: dict[str, Any] = {
         name: value for name in _SETTING_OPTIONS if (value := getattr(args, name)) is not None
     }
     try:
         connection = asyncio.run(
             _in_gateway_db(
-                lambda uow: create_hris_connection(
+                lambda uow, sealer: create_hris_connection(
                     uow,
+                    sealer,
                     args.tenant_id,
                     args.provider,
                     secret=args.secret,
@@ -101,6 +124,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cairn: {option}: {exc.message}", file=sys.stderr)
         return 2
     print(json.dumps(connection.as_json()))
+    return 0
+
+
+def _describe_connections(args: argparse.Namespace) -> int:
+    one = args.action == "show"
+    found = asyncio.run(
+        _in_gateway_db(
+            lambda uow, sealer: connection_summaries(
+                uow,
+                sealer,
+                tenant_id=None if one else args.tenant_id,
+                connection_id=args.id if one else None,
+            )
+        )
+    )
+    if one:
+        if not found:
+            print(f"cairn: --id: no HRIS connection {args.id!r}", file=sys.stderr)
+            return 2
+        print(json.dumps(found[0].as_json()))
+    else:
+        print(json.dumps([summary.as_json() for summary in found]))
     return 0
 
 

@@ -5,9 +5,10 @@ query refused for its cost keeps its turn a while (see `QueryLimits.refusal_hold
 import logging
 from typing import Annotated, Any
 
-from cross_web import AsyncHTTPRequestAdapter
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
+from runtime.bodies import JsonTooDeep, parse_json
 from service_auth.tokens import Caller
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData
@@ -63,6 +64,13 @@ class CairnGraphQLRouter(GraphQLRouter[CairnContext, None]):
     def __init__(self, **options: Any) -> None:
         super().__init__(schema, **options)
         self.turns = TenantTurns()
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Bodies and `variables` through the one JSON reader: nesting bounded first."""
+        try:
+            return parse_json(data.encode() if isinstance(data, str) else data)
+        except JsonTooDeep as exc:
+            raise HTTPException(400, f"Unable to parse request body as JSON: {exc}") from exc
 
     async def execute_single(
         self,

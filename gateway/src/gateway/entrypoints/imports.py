@@ -1,8 +1,8 @@
 """POST /imports/people: a snapshot of the whole org (CSV or JSON) uploaded with an API key,
 reconciled by profiles; the answer is its report, or a problem naming what is wrong.
 
-The gateway authenticates, bounds the upload and forwards it as it came (profiles parses and
-validates: one bad row and nothing is applied)."""
+The gateway authenticates, bounds the upload (size, time to arrive, JSON nesting) and forwards
+it as it came (profiles parses and validates: one bad row and nothing is applied)."""
 
 import logging
 from typing import Annotated
@@ -10,7 +10,7 @@ from typing import Annotated
 import httpx
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from runtime.bodies import read_within
+from runtime.bodies import BodyTooSlow, JsonTooDeep, check_json_depth, read_within
 from runtime.problems import PROBLEM_JSON, problem
 from service_auth.tokens import Caller
 
@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["imports"])
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
+# Fifty megabytes at well under a megabit a second; a client trickling its upload slower holds
+# the request no longer than this (408).
+IMPORT_READ_TIMEOUT_S = 120.0
 # A 50,000-person org is parsed, diffed and written in well under a minute; the usual upstream
 # timeout (a few seconds, for GraphQL) would cut that short.
 IMPORT_TIMEOUT_S = 300.0
@@ -29,7 +32,7 @@ _MEDIA_TYPES = ("text/csv", "application/json")
 
 @router.post(
     "/imports/people",
-    responses={401: {}, 413: {}, 415: {}, 422: {}, 503: {}},
+    responses={400: {}, 401: {}, 408: {}, 413: {}, 415: {}, 422: {}, 503: {}},
 )
 async def import_people(
     request: Request,
@@ -53,11 +56,20 @@ async def import_people(
             "Unsupported Media Type",
             f"content-type {media_type or '(none)'!r}: send text/csv or application/json",
         )
-    body = await read_within(request, MAX_IMPORT_BYTES)
+    try:
+        body = await read_within(request, MAX_IMPORT_BYTES, timeout_s=IMPORT_READ_TIMEOUT_S)
+    except BodyTooSlow as exc:
+        return problem(408, "Request Timeout", str(exc))
     if body is None:
         return problem(
             413, "Payload too large", f"an import may be at most {MAX_IMPORT_BYTES} bytes"
         )
+    if media_type == "application/json":
+        # Profiles parses it; nothing nested past the limit reaches a parser.
+        try:
+            check_json_depth(body)
+        except JsonTooDeep as exc:
+            return problem(400, "Malformed JSON", f"body: {exc}")
     try:
         answer = await _forward(
             request,

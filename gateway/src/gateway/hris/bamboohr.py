@@ -14,25 +14,30 @@ itself is fetched from BambooHR's API.
   time between two changes of one employee.
 - Redeliveries are deduplicated: the delivery id is the signature's digest, and a notification
   already accepted (a retry, or a replay of the signed bytes within the window) is answered
-  as before without fetching again, so replays cannot spend the tenant's API key. One case
-  is fetched again: the bytes cannot tell a retry from a second change of the same fields in
-  the same second, so while the only fetch so far began within the second the notification
-  was signed in, it may predate that second change. A fetch that began a second or more
-  after the signed timestamp saw every change these bytes can stand for, and settles them
-  (`settles`); replays cost at most that one more fetch. Each fetch is a change of its own
-  (id `bamboohr:{employeeId}:{version}:{signature digest}`).
+  as before without fetching again, so replays cannot spend the tenant's API key. The bytes
+  cannot tell a retry from a second change of the same fields in the same second, so a fetch
+  must begin a second or more after the signed timestamp to have seen every change they can
+  stand for: the fetch waits out the rest of that second (at most one) first, and then
+  settles the notification (`settles`). Replays cost no fetch; only when BambooHR's clock is
+  ahead of ours (within the 5-minute window) can one replay still fetch once more. Each
+  fetch is a change of its own (id `bamboohr:{employeeId}:{version}:{signature digest}`).
 - The diff: the fetched record goes out whole as one change; profiles keeps per field the
   version that set it and changes only what differs (a record equal to ours changes nothing).
-- Types: `deleted`, status Inactive, or a 404 from BambooHR → terminated; `created` → hired;
-  `updated` → updated, or rehired when the fetched status is Active (the fetched record is the
-  whole state; as for Merge, this ends an older termination and changes nothing otherwise).
-  A failed fetch is a 503, so BambooHR retries.
+- Types: only BambooHR's own word terminates: `deleted`, or the fetched status Inactive;
+  `created` → hired; `updated` → updated, or rehired when the fetched status is Active (the
+  fetched record is the whole state; as for Merge, this ends an older termination and changes
+  nothing otherwise).
+- A fetch that fails is a connection error, never a change: a 404 (an employee BambooHR does
+  not know, or an API base that is wrong), a refused API key, no answer within the deadline,
+  an answer that is no employee. Nothing is stored, the answer is a 503 (BambooHR retries),
+  and the problem is named, without internals, on the connection for the operator.
 - JSON only; the legacy form-encoded format gets a 415.
 """
 
+import asyncio
 import hashlib
 import hmac
-import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -42,8 +47,8 @@ import httpx
 from contracts.hris import HrisChange, HrisChangeType
 from messaging.outbox import utcnow
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
+from runtime.bodies import parse_json
 
-from gateway.adapters.tables import HrisConnection
 from gateway.hris.delivery import (
     FetchContext,
     Headers,
@@ -52,6 +57,7 @@ from gateway.hris.delivery import (
     MalformedDelivery,
     NormalizeContext,
     SourceUnavailable,
+    UnsealedConnection,
     UnsupportedMediaType,
     VerificationFailed,
     Verified,
@@ -59,6 +65,8 @@ from gateway.hris.delivery import (
     epoch_ms,
     validated_changes,
 )
+
+log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "x-bamboohr-signature"
 TIMESTAMP_HEADER = "x-bamboohr-timestamp"
@@ -88,6 +96,14 @@ class BambooHRSettings(BaseModel):
     # e.g. https://api.bamboohr.com/api/gateway.php/{companyDomain}
     api_base: HttpUrl
     api_key: str = Field(min_length=1, max_length=500)
+
+    @field_validator("api_base")
+    @classmethod
+    def _nothing_secret_in_the_url(cls, value: HttpUrl) -> HttpUrl:
+        # URLs end up in logs and errors; the key is a setting of its own.
+        if value.username or value.password or value.query or value.fragment:
+            raise ValueError("give the API base without credentials, query or fragment")
+        return value
 
 
 class BambooHRNotice(BaseModel):
@@ -138,7 +154,9 @@ _FIELDS = {
 }
 
 
-def verify(body: bytes, headers: Headers, connection: HrisConnection, now: datetime) -> Verified:
+def verify(
+    body: bytes, headers: Headers, connection: UnsealedConnection, now: datetime
+) -> Verified:
     presented = headers.get(SIGNATURE_HEADER, "").strip()
     stamp = headers.get(TIMESTAMP_HEADER, "").strip()
     sent_at = _timestamp(stamp)
@@ -175,8 +193,8 @@ def parse(body: bytes, headers: Headers) -> BambooHREvent:
             "(BambooHR's event-based webhooks, not the form-encoded legacy format)"
         )
     try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        payload = parse_json(body)
+    except ValueError as exc:  # not JSON, or nested too deep to parse
         raise MalformedDelivery(f"body: {exc}") from exc
     try:
         return BambooHREvent.model_validate(payload)
@@ -193,7 +211,8 @@ def parse(body: bytes, headers: Headers) -> BambooHREvent:
 
 @dataclass(frozen=True)
 class Fetched:
-    """A notification and the employee as BambooHR had it at `observed_at` (None: gone)."""
+    """A notification and the employee as BambooHR had it at `observed_at` (None: a deletion,
+    for which nothing is fetched)."""
 
     event: BambooHREvent
     observed_at: datetime
@@ -202,13 +221,24 @@ class Fetched:
 
 async def fetch(event: BambooHREvent, context: FetchContext) -> Fetched:
     """The employee the notification is about, from BambooHR's API (none for a deletion)."""
+    if _TYPES[event.type] is HrisChangeType.TERMINATED:
+        return Fetched(event, utcnow(), None)
+    settings = settings_of(context.connection)
+    await _past_the_signed_second(context.verified.sent_at)
     observed_at = utcnow()  # before the fetch: what it returns is at least this new
-    record: dict[str, Any] | None = None
-    if _TYPES[event.type] is not HrisChangeType.TERMINATED:
-        record = await fetch_employee(
-            settings_of(context.connection), event.data.employee_id, context.http()
-        )
+    record = await fetch_employee(settings, event.data.employee_id, context.http())
     return Fetched(event, observed_at, record)
+
+
+async def _past_the_signed_second(sent_at: datetime | None) -> None:
+    """Waits until a second has passed since the signed timestamp (at most a second: a clock
+    of BambooHR's further ahead is not waited for), so the fetch sees every change the
+    notification's bytes can stand for, and settles them."""
+    if sent_at is None:
+        return
+    rest = (sent_at + _TIMESTAMP_RESOLUTION - utcnow()).total_seconds()
+    if rest > 0:
+        await asyncio.sleep(min(rest, _TIMESTAMP_RESOLUTION.total_seconds()))
 
 
 def settles(verified: Verified, fetched: Fetched) -> bool:
@@ -229,7 +259,7 @@ async def normalize(fetched: Fetched, context: NormalizeContext) -> list[HrisCha
     return validated_changes([change], _FIELDS)
 
 
-def settings_of(connection: HrisConnection) -> BambooHRSettings:
+def settings_of(connection: UnsealedConnection) -> BambooHRSettings:
     try:
         return BambooHRSettings.model_validate(connection.settings or {})
     except ValidationError as exc:
@@ -241,8 +271,9 @@ def settings_of(connection: HrisConnection) -> BambooHRSettings:
 
 async def fetch_employee(
     settings: BambooHRSettings, employee_id: str, http: httpx.AsyncClient
-) -> dict[str, Any] | None:
-    """The employee as BambooHR has it now; None when BambooHR no longer knows them."""
+) -> dict[str, Any]:
+    """The employee as BambooHR has it now; SourceUnavailable for anything else, named
+    without internals (no exception text, no URL)."""
     url = f"{str(settings.api_base).rstrip('/')}/v1/employees/{employee_id}"
     try:
         response = await http.get(
@@ -251,10 +282,18 @@ async def fetch_employee(
             headers={"Accept": "application/json"},
             auth=(settings.api_key, "x"),  # BambooHR: the API key is the user, any password
         )
+    except httpx.TimeoutException as exc:
+        raise SourceUnavailable("BambooHR did not answer the employee fetch in time") from exc
     except httpx.HTTPError as exc:
-        raise SourceUnavailable(f"BambooHR did not answer the employee fetch: {exc!r}") from exc
+        log.warning("bamboohr employee fetch failed: %s", type(exc).__name__)
+        raise SourceUnavailable(
+            "BambooHR could not be reached for the employee fetch (check the connection's API base)"
+        ) from exc
     if response.status_code == 404:
-        return None
+        raise SourceUnavailable(
+            f"BambooHR answered 404 to the employee fetch: it does not know employee "
+            f"{employee_id}, or the connection's API base is wrong; nothing was changed"
+        )
     if response.status_code != 200:
         raise SourceUnavailable(
             f"BambooHR answered {response.status_code} to the employee fetch"
@@ -276,13 +315,15 @@ def employee_change(
     record: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """The canonical change for a notification (`delivery_id`: a digest of its signature) and
-    the record as BambooHR had it at `observed_at` (None: the employee is gone). Pure."""
+    the record as BambooHR had it at `observed_at` (None: only for a deletion, which fetches
+    nothing). Pure."""
     employee_id = event.data.employee_id
     version = epoch_ms(observed_at)
     change_type = _TYPES[event.type]
     employee: dict[str, Any] = {"externalId": employee_id}
     if record is None:
-        change_type = HrisChangeType.TERMINATED
+        if change_type is not HrisChangeType.TERMINATED:
+            raise ValueError(f"a {event.type} notification needs the fetched employee")
     else:
         status = (_text(record.get("status")) or "").lower()
         if status == "inactive":
@@ -340,10 +381,12 @@ def _date(value: Any) -> str | None:
 PROVIDER = HrisProvider(
     name="bamboohr",
     channel="bamboohr",
+    signature_headers=(SIGNATURE_HEADER, TIMESTAMP_HEADER),
     verify=verify,
     parse=parse,
     fetch=fetch,
     normalize=normalize,
     settles=settles,
     settings=BambooHRSettings,
+    secret_settings=("api_key",),
 )

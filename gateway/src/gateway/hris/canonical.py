@@ -2,16 +2,15 @@
 (`webhook-id`, `webhook-timestamp`, `webhook-signature`; 5-minute window)."""
 
 import binascii
-import json
 from datetime import UTC, datetime
 
 from contracts.hris import HrisChange
 from pydantic import ValidationError
+from runtime.bodies import parse_json
 from runtime.problems import describe, field_errors
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from gateway.adapters.tables import HrisConnection
 from gateway.domain.hris_delivery import HrisDelivery
 from gateway.hris.delivery import (
     DeliveryRejected,
@@ -19,6 +18,7 @@ from gateway.hris.delivery import (
     HrisProvider,
     MalformedDelivery,
     NormalizeContext,
+    UnsealedConnection,
     VerificationFailed,
     Verified,
     nothing_to_fetch,
@@ -27,7 +27,9 @@ from gateway.hris.delivery import (
 _HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
 
-def verify(body: bytes, headers: Headers, connection: HrisConnection, now: datetime) -> Verified:
+def verify(
+    body: bytes, headers: Headers, connection: UnsealedConnection, now: datetime
+) -> Verified:
     # The library checks the window against its own clock; `now` is for schemes that don't.
     signed = {name: headers.get(name, "") for name in _HEADERS}
     try:
@@ -40,8 +42,8 @@ def verify(body: bytes, headers: Headers, connection: HrisConnection, now: datet
 
 def parse(body: bytes, headers: Headers) -> HrisDelivery:
     try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        payload = parse_json(body)
+    except ValueError as exc:  # not JSON, or nested too deep to parse
         raise MalformedDelivery(f"body: {exc}") from exc
     try:
         return HrisDelivery.model_validate(payload)
@@ -57,6 +59,7 @@ async def normalize(delivery: HrisDelivery, context: NormalizeContext) -> list[H
 PROVIDER = HrisProvider(
     name="canonical",
     channel="webhook",
+    signature_headers=_HEADERS,
     verify=verify,
     parse=parse,
     fetch=nothing_to_fetch,

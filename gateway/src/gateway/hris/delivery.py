@@ -1,9 +1,10 @@
 """What every HRIS provider module shares: its shape, its errors, and what it is given to
 turn a verified delivery into canonical org changes."""
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
@@ -12,7 +13,6 @@ from contracts.hris import HrisChange
 from messaging.outbox import UnitOfWork
 from pydantic import BaseModel, ValidationError
 
-from gateway.adapters.tables import HrisConnection
 from gateway.domain.hris_delivery import HrisDelivery
 
 P = TypeVar("P")  # a delivery as parsed
@@ -64,6 +64,18 @@ class SourceUnavailable(DeliveryRejected):
 
 
 @dataclass(frozen=True)
+class UnsealedConnection:
+    """An HRIS connection with its secrets opened, for the request at hand: what providers
+    verify and fetch with. Made by `gateway.service_layer.hris_connections`; never stored."""
+
+    id: str
+    tenant_id: str
+    provider: str
+    signing_secret: str = field(repr=False)
+    settings: Mapping[str, Any] | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class Verified:
     delivery_id: str  # the sender's id of this delivery (or a digest standing for one)
     sent_at: datetime | None = None  # the signed timestamp, where the scheme has one
@@ -73,9 +85,10 @@ class Verified:
 class FetchContext:
     """What a provider may use to complete a verified delivery from the HRIS's own API
     (BambooHR's employee), before the delivery's transaction opens: nothing waits on the
-    network while the database is held. Leave it with `close()`."""
+    network while the database is held. Leave it with `close()` (`fetch_within` does)."""
 
-    connection: HrisConnection
+    connection: UnsealedConnection
+    verified: Verified
     http_timeout_s: float = 10.0
     _http: httpx.AsyncClient | None = None
 
@@ -97,10 +110,27 @@ class NormalizeContext:
     connection at a time), and what it writes (Merge's identities) commits with the changes,
     or not at all."""
 
-    connection: HrisConnection
+    connection: UnsealedConnection
     verified: Verified
     received_at: datetime
     uow: UnitOfWork
+
+
+async def fetch_within(
+    provider: "HrisProvider[P, F]", payload: P, context: FetchContext, deadline_s: float
+) -> F:
+    """The provider's fetch, all of it within `deadline_s` however slowly the HRIS answers
+    (httpx's timeouts are per phase: a server sending a byte now and then never trips them);
+    past it, SourceUnavailable saying so."""
+    try:
+        async with asyncio.timeout(deadline_s):
+            return await provider.fetch(payload, context)
+    except TimeoutError:
+        raise SourceUnavailable(
+            f"the {provider.name} API did not answer within {deadline_s:g} s"
+        ) from None
+    finally:
+        await context.close()
 
 
 async def nothing_to_fetch(payload: P, context: FetchContext) -> P:
@@ -123,7 +153,9 @@ class HrisProvider(Generic[P, F]):
 
     name: str  # the path segment: /webhooks/hris/{connectionId}/{name}
     channel: str  # HrisChangeReceived.channel
-    verify: Callable[[bytes, Headers, HrisConnection, datetime], Verified]
+    # Headers without which no delivery can verify: checked before the body is read.
+    signature_headers: tuple[str, ...]
+    verify: Callable[[bytes, Headers, UnsealedConnection, datetime], Verified]
     parse: Callable[[bytes, Headers], P]
     fetch: Callable[[P, FetchContext], Awaitable[F]]
     normalize: Callable[[F, NormalizeContext], Awaitable[list[HrisChange]]]
@@ -131,8 +163,10 @@ class HrisProvider(Generic[P, F]):
     # nothing new, so it is answered from the receipt without any work. False only where the
     # same bytes may stand for a later change than the one fetched (BambooHR, within a second).
     settles: Callable[[Verified, F], bool] = always_settles
-    # The connection's extra settings (None: it has none), validated when it is created.
+    # The connection's extra settings (None: it has none), validated when it is created; the
+    # secret ones (API keys) are never shown back.
     settings: type[BaseModel] | None = None
+    secret_settings: tuple[str, ...] = ()
     # True: Cairn issues the signing secret; False: the provider shows one to store.
     issues_secret: bool = False
 

@@ -28,7 +28,6 @@ each carrying the full Employee record inline (`{hook, linked_account, data}`).
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
@@ -36,14 +35,15 @@ from typing import Any, Literal
 
 from contracts.hris import HrisChange, HrisChangeType
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+from runtime.bodies import parse_json
 
-from gateway.adapters.tables import HrisConnection
 from gateway.hris.delivery import (
     Headers,
     HrisProvider,
     InvalidDelivery,
     MalformedDelivery,
     NormalizeContext,
+    UnsealedConnection,
     VerificationFailed,
     Verified,
     digest,
@@ -129,7 +129,9 @@ _FIELDS = {
 }
 
 
-def verify(body: bytes, headers: Headers, connection: HrisConnection, now: datetime) -> Verified:
+def verify(
+    body: bytes, headers: Headers, connection: UnsealedConnection, now: datetime
+) -> Verified:
     presented = headers.get(SIGNATURE_HEADER, "").strip().rstrip("=")
     if not presented:
         raise VerificationFailed
@@ -147,8 +149,8 @@ def verify(body: bytes, headers: Headers, connection: HrisConnection, now: datet
 
 def parse(body: bytes, headers: Headers) -> MergeDelivery:
     try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        payload = parse_json(body)
+    except ValueError as exc:  # not JSON, or nested too deep to parse
         raise MalformedDelivery(f"body: {exc}") from exc
     try:
         delivery = MergeDelivery.model_validate(payload)
@@ -344,6 +346,7 @@ def _aware(moment: datetime) -> datetime:
 PROVIDER = HrisProvider(
     name="merge",
     channel="merge",
+    signature_headers=(SIGNATURE_HEADER,),
     verify=verify,
     parse=parse,
     fetch=nothing_to_fetch,

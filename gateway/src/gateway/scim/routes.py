@@ -2,7 +2,6 @@
 token. Answers and errors are `application/scim+json` (see gateway.scim.errors for why errors
 are not problem+json here)."""
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Union
@@ -10,6 +9,7 @@ from typing import Any, Union
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from runtime.bodies import BodyTooSlow, parse_json, read_within
 from scim2_models import (
     Context,
     InvalidSyntaxException,
@@ -67,6 +67,8 @@ async def _answer(request: Request, handler: Handler, *, public: bool = False) -
         return from_exception(exc)
     except ValidationError as exc:
         return from_validation_error(exc)
+    except BodyTooSlow as exc:
+        return error_response(408, str(exc))
     except DATABASE_UNAVAILABLE:
         # Nothing was stored (the transaction did not commit): the client retries.
         log.exception("scim request not served: the gateway's database is unavailable")
@@ -85,19 +87,23 @@ async def _tenant(request: Request) -> str:
 
 
 def _base_url(request: Request) -> str:
-    return f"{str(request.base_url).rstrip('/')}/scim/v2"
+    """Where resources are, as clients reach them: the configured public base URL, never the
+    Host header (a client's choice, which would put its host in meta.location)."""
+    base: str = request.app.state.settings.scim_base_url()
+    return base
 
 
 async def _body(request: Request) -> Any:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise PayloadTooLargeException(detail=f"a request may be at most {MAX_BODY_BYTES} bytes")
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
+    """The body's JSON, read within the size and time limits (BodyTooSlow: 408), its nesting
+    checked before parsing."""
+    raw = await read_within(
+        request, MAX_BODY_BYTES, timeout_s=request.app.state.settings.body_read_timeout_s
+    )
+    if raw is None:
         raise PayloadTooLargeException(detail=f"a request may be at most {MAX_BODY_BYTES} bytes")
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return parse_json(raw)
+    except ValueError as exc:  # not JSON, or nested too deep to parse
         raise InvalidSyntaxException(detail=f"the body is not JSON: {exc}") from exc
 
 

@@ -4,7 +4,9 @@ delivery is accepted once that has committed; the relay publishes. A redelivery 
 from its settled receipt and changes nothing."""
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
@@ -22,12 +24,44 @@ from gateway.domain.hris_delivery import (
     delivery_digest,
     received_events,
 )
-from gateway.hris.delivery import HrisProvider, NormalizeContext, VerificationFailed, Verified
+from gateway.hris.delivery import (
+    HrisProvider,
+    NormalizeContext,
+    UnsealedConnection,
+    VerificationFailed,
+    Verified,
+)
 from gateway.service_layer.org_changes import store_changes
 
 log = logging.getLogger(__name__)
 F = TypeVar("F")
 _FORGET_EVERY_S = 3600.0
+
+
+class DeliveryTurns:
+    """Copies of one delivery (a connection and a delivery id) are taken one at a time in this
+    process: a retry or replay racing the first waits, then finds its receipt, instead of
+    fetching from the HRIS as well. Across replicas the receipt alone decides."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._waiting: dict[tuple[str, str], int] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, connection_id: str, delivery_id: str) -> AsyncIterator[None]:
+        key = (connection_id, delivery_id)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:  # nobody holds it or waits: forgotten
+                del self._waiting[key], self._locks[key]
+
+    def __len__(self) -> int:
+        return len(self._locks)
 
 
 async def accepted_before(
@@ -44,7 +78,7 @@ async def accept_delivery(
     uow_factory: UnitOfWorkFactory,
     provider: HrisProvider[Any, F],
     fetched: F,
-    connection: HrisConnection,
+    connection: UnsealedConnection,
     verified: Verified,
     received_at: datetime,
 ) -> int:
@@ -70,7 +104,7 @@ async def accept_delivery(
         if receipt is not None and receipt.settled:
             return receipt.changes
         changes = await provider.normalize(
-            fetched, NormalizeContext(locked, verified, received_at, uow)
+            fetched, NormalizeContext(connection, verified, received_at, uow)
         )
         # A provider may derive more changes than one canonical delivery holds (Merge's manager
         # links): each batch becomes events the same way.

@@ -1,23 +1,22 @@
-"""Creating tenants and their HRIS connections, and recognising their API keys."""
+"""Creating tenants (with their first API key and HRIS connection), and recognising API keys."""
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from messaging.outbox import UnitOfWork, utcnow
-from pydantic import BaseModel, ValidationError
+from runtime.sealing import Sealer
 from service_auth.tokens import Caller
 from sqlmodel import select
 
-from gateway.adapters.tables import ApiKey, HrisConnection, Tenant
+from gateway.adapters.tables import ApiKey, Tenant
 from gateway.domain.credentials import (
     issue_api_key,
-    issue_connection_id,
     issue_webhook_secret,
     parse_api_key,
     secret_matches,
 )
-from gateway.hris.registry import PROVIDERS
+from gateway.hris import canonical
+from gateway.service_layer.hris_connections import new_connection
 
 
 @dataclass(frozen=True)
@@ -40,19 +39,17 @@ class InvalidTenantName(ValueError):
     pass
 
 
-async def create_tenant(uow: UnitOfWork, name: str) -> TenantCredentials:
+async def create_tenant(uow: UnitOfWork, name: str, sealer: Sealer) -> TenantCredentials:
+    """A tenant, its first API key (stored hashed) and a canonical HRIS connection (its
+    secret sealed); the plaintext credentials are in the answer only."""
     name = name.strip()
     if not name or len(name) > 200:
         raise InvalidTenantName("name must be 1 to 200 characters")
     now = utcnow()
     tenant = Tenant(id=str(uuid.uuid4()), name=name, created_at=now)
     key = issue_api_key()
-    connection = HrisConnection(
-        id=issue_connection_id(),
-        tenant_id=tenant.id,
-        signing_secret=issue_webhook_secret(),
-        created_at=now,
-    )
+    secret = issue_webhook_secret()
+    connection = new_connection(sealer, tenant.id, canonical.PROVIDER.name, secret)
     uow.session.add(tenant)
     await uow.session.flush()
     uow.session.add(
@@ -66,90 +63,7 @@ async def create_tenant(uow: UnitOfWork, name: str) -> TenantCredentials:
     )
     uow.session.add(connection)
     await uow.commit()
-    return TenantCredentials(tenant.id, key.plaintext, connection.id, connection.signing_secret)
-
-
-@dataclass(frozen=True)
-class ConnectionCredentials:
-    hris_connection_id: str
-    secret: str
-
-    def as_json(self) -> dict[str, str]:
-        return {"hrisConnectionId": self.hris_connection_id, "secret": self.secret}
-
-
-class InvalidConnection(ValueError):
-    """A connection that cannot be made as asked; `field` names what is wrong."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-_MAX_SECRET = 200  # HrisConnection.signing_secret
-
-
-async def create_hris_connection(
-    uow: UnitOfWork,
-    tenant_id: str,
-    provider: str,
-    *,
-    secret: str | None = None,
-    settings: dict[str, Any] | None = None,
-) -> ConnectionCredentials:
-    """A new HRIS connection of `tenant_id` for `provider`. Providers that sign with their own
-    key (Merge, BambooHR) need it as `secret`; for the canonical format Cairn issues one.
-    `settings` are the provider's own (e.g. BambooHR's `api_base`, `api_key`)."""
-    adapter = PROVIDERS.get(provider)
-    if adapter is None:
-        raise InvalidConnection("provider", f"must be one of {', '.join(sorted(PROVIDERS))}")
-    if await uow.session.get(Tenant, tenant_id) is None:
-        raise InvalidConnection("tenant_id", f"no tenant {tenant_id!r}")
-    if adapter.issues_secret:
-        if secret is not None:
-            raise InvalidConnection(
-                "secret", f"{provider} connections are signed with a secret Cairn issues"
-            )
-        secret = issue_webhook_secret()
-    elif secret is None or not secret.strip():
-        raise InvalidConnection(
-            "secret", f"{provider} signs with its own key: give the key {provider} shows"
-        )
-    elif len(secret) > _MAX_SECRET:
-        raise InvalidConnection("secret", f"may be at most {_MAX_SECRET} characters")
-    stored = _provider_settings(provider, adapter.settings, settings or {})
-    connection = HrisConnection(
-        id=issue_connection_id(),
-        tenant_id=tenant_id,
-        provider=provider,
-        signing_secret=secret,
-        settings=stored,
-        created_at=utcnow(),
-    )
-    uow.session.add(connection)
-    await uow.commit()
-    return ConnectionCredentials(connection.id, secret)
-
-
-def _provider_settings(
-    provider: str, model: type[BaseModel] | None, given: dict[str, Any]
-) -> dict[str, Any] | None:
-    if model is None:
-        if given:
-            raise InvalidConnection(
-                next(iter(given)), f"{provider} connections take no such setting"
-            )
-        return None
-    try:
-        validated = model.model_validate(given)
-    except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        raise InvalidConnection(
-            str(error["loc"][0]) if error.get("loc") else "settings", error["msg"]
-        ) from exc
-    dumped: dict[str, Any] = validated.model_dump(mode="json")
-    return dumped
+    return TenantCredentials(tenant.id, key.plaintext, connection.id, secret)
 
 
 async def caller_for_api_key(uow: UnitOfWork, presented: str) -> Caller | None:
@@ -163,10 +77,3 @@ async def caller_for_api_key(uow: UnitOfWork, presented: str) -> Caller | None:
     return Caller(
         tenant_id=key.tenant_id, principal=f"apikey:{key.id}", scopes=tuple(key.scopes.split())
     )
-
-
-async def active_connection(uow: UnitOfWork, connection_id: str) -> HrisConnection | None:
-    connection = await uow.session.get(HrisConnection, connection_id)
-    if connection is None or connection.disabled_at is not None:
-        return None
-    return connection

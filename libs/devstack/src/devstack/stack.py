@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 import httpx
+from cryptography.fernet import Fernet
 from messaging.broker import EmbeddedBroker, ensure_topics, free_port
 from service_auth.tokens import generate_keypair
 
@@ -55,6 +56,9 @@ class Stack:
     _logs: list[IO[bytes]] = field(init=False, default_factory=list)
     private_key: str = field(init=False, default="")
     public_key: str = field(init=False, default="")
+    # Seals secrets at rest where a process is given a database (then it must have a key);
+    # one for the stack's life, so a restarted process opens what it sealed.
+    sealing_key: str = field(init=False, default_factory=lambda: Fernet.generate_key().decode())
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -62,7 +66,7 @@ class Stack:
     def start(self, timeout_s: float = 60.0) -> None:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         if self.log_dir is not None:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
+            self.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not self.bootstrap_servers:
             self.start_broker()
         self.private_key, self.public_key = generate_keypair()
@@ -79,6 +83,8 @@ class Stack:
         else:
             port = self.broker.port if self.broker else (9092 if self.fixed_ports else None)
             log_file = self.log_dir / "broker.log" if self.log_dir else None
+            if log_file is not None:
+                _private_log(log_file).close()  # the broker appends to it as it finds it
             self.broker = EmbeddedBroker(port=port, log_file=log_file)
             self.broker.start()
             self.bootstrap_servers = self.broker.bootstrap_servers
@@ -116,8 +122,10 @@ class Stack:
         }
         if spec.name in self.database_urls:
             env[f"{prefix}_DATABASE_URL"] = self.database_urls[spec.name]
+            env[f"{prefix}_SEALING_KEYS"] = self.sealing_key
         if spec is GATEWAY:
             env["GATEWAY_SERVICE_TOKEN_PRIVATE_KEY"] = self.private_key
+            env["GATEWAY_PUBLIC_BASE_URL"] = self.url(GATEWAY.name)
             for other in SERVICES:
                 env[f"GATEWAY_{other.env_prefix}_URL"] = self.url(other.name)
         else:
@@ -127,8 +135,8 @@ class Stack:
     def start_process(self, spec: ServiceSpec) -> None:
         output: IO[bytes] | int | None = None
         if self.log_dir is not None:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            log = open(self.log_dir / f"{spec.name}.log", "ab")  # noqa: SIM115
+            self.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            log = _private_log(self.log_dir / f"{spec.name}.log")
             self._logs.append(log)
             output = log
         self.processes[spec.name] = subprocess.Popen(  # noqa: S603  (argv from constants)
@@ -248,3 +256,8 @@ class Stack:
         for name, process in self.processes.items():
             if process.stdout is not None:
                 threading.Thread(target=pump, args=(name, process.stdout), daemon=True).start()
+
+
+def _private_log(path: Path) -> IO[bytes]:
+    """A log to append to, readable by its owner only: logs name people and tenants."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")

@@ -1,5 +1,7 @@
 """Builds the async engine for a service's database: SQLite by default, PostgreSQL in production."""
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +25,37 @@ def async_url(url: str) -> str:
 
 
 def default_sqlite_url(var_dir: Path, service: str) -> str:
+    """The embedded default's database: a SQLite file in var/, which only its owner may enter,
+    the file (and so SQLite's -wal and -shm beside it, made with its mode) readable by its
+    owner only: it holds people's records."""
     var_dir.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{(var_dir / f'{service}.db').resolve()}"
+    os.chmod(var_dir, 0o700)
+    path = (var_dir / f"{service}.db").resolve()
+    _private_file(path)
+    for made in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if made.exists():  # from a run before files were kept private
+            os.chmod(made, 0o600)
+    return f"sqlite:///{path}"
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(async_url(url), pool_pre_ping=True, **kwargs)
     if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            _private_file(Path(database))
         _tune_sqlite(engine)
     return engine
+
+
+def _private_file(path: Path) -> None:
+    """A database file not there yet is made empty (SQLite takes it as a new database) with
+    mode 0600, before SQLite would make it with the process's umask; one that exists is left
+    as it is."""
+    if not path.parent.is_dir():
+        return  # SQLite names the missing folder when it connects
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

@@ -15,6 +15,16 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from profiles.adapters.tables import HeldChange, OrgChangeRejection, Person, PersonChange
 
+# LIKE's escape character, named in every LIKE (SQLite has none by default).
+_ESCAPE = "\\"
+
+
+def _literal(term: str) -> str:
+    """`term` as LIKE reads it literally: its wildcards and the escape character escaped."""
+    return (
+        term.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%").replace("_", _ESCAPE + "_")
+    )
+
 
 @dataclass(frozen=True)
 class BelowPage:
@@ -70,12 +80,12 @@ class PeopleRepository:
         """Ordered by display name, then id, after the (name, id) given."""
         query = self._scoped()
         if search:
-            needle = f"%{search.lower()}%"
+            needle = f"%{_literal(search.lower())}%"
             query = query.where(
                 or_(
-                    func.lower(Person.display_name).like(needle),
-                    func.lower(Person.email).like(needle),
-                    func.lower(Person.external_id).like(needle),
+                    func.lower(Person.display_name).like(needle, escape=_ESCAPE),
+                    func.lower(Person.email).like(needle, escape=_ESCAPE),
+                    func.lower(Person.external_id).like(needle, escape=_ESCAPE),
                 )
             )
         if department:
