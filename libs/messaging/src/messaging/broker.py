@@ -18,6 +18,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from contracts.topics import ALL_TOPICS, CONSUMER_GROUPS, dead_letter_topic
 
+from messaging.settings import client_options
+
 log = logging.getLogger(__name__)
 
 CATALOG_TOPICS = (*ALL_TOPICS, *(dead_letter_topic(g) for g in CONSUMER_GROUPS))
@@ -123,7 +125,9 @@ async def ensure_topics(
     """Creates the catalog's topics (idempotent); waits until the broker accepts admin calls."""
     deadline = time.monotonic() + timeout_s
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=5000)
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=bootstrap_servers, request_timeout_ms=5000, **client_options()
+        )
         try:
             await admin.start()
             existing = set(await admin.list_topics())

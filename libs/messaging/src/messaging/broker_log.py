@@ -14,6 +14,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError, OffsetOutOfRangeError
 
+from messaging.settings import client_options
+
 log = logging.getLogger(__name__)
 
 _UNBOUNDED = 2**63 - 1
@@ -73,6 +75,7 @@ class BrokerLog:
     async def _started(self) -> AIOKafkaConsumer:
         if self._reader is None:
             reader = AIOKafkaConsumer(
+                **client_options(),
                 bootstrap_servers=self._bootstrap,
                 group_id=None,
                 enable_auto_commit=False,

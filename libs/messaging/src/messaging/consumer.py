@@ -32,7 +32,7 @@ from messaging.envelope import Envelope, MalformedEnvelope, from_record
 from messaging.outbox import UnitOfWork, UnitOfWorkFactory, utcnow
 from messaging.position_guard import PositionGuard
 from messaging.publisher import BrokerUnavailable, Publisher
-from messaging.settings import RetentionSettings
+from messaging.settings import RetentionSettings, client_options
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("cairn.messaging")
@@ -126,6 +126,7 @@ class EventConsumer:
     async def _run(self) -> None:
         while True:
             consumer = AIOKafkaConsumer(
+                **client_options(),
                 bootstrap_servers=self._bootstrap,
                 group_id=self.group,
                 client_id=f"cairn-{self.group}",

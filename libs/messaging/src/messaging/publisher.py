@@ -13,6 +13,7 @@ from opentelemetry.trace import SpanKind
 from telemetry.propagation import context_from_traceparent, current_traceparent
 
 from messaging.envelope import Envelope, to_record
+from messaging.settings import client_options
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("cairn.messaging")
@@ -47,6 +48,7 @@ class Publisher:
         async with self._lock:
             if self._producer is None:
                 producer = AIOKafkaProducer(
+                    **client_options(),
                     bootstrap_servers=self._bootstrap,
                     acks="all",
                     enable_idempotence=False,

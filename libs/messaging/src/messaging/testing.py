@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from messaging.consumer import Handler, Received
 from messaging.outbox import UnitOfWork, UnitOfWorkFactory
+from messaging.settings import client_options
 from messaging.tables import messaging_tables
 
 
@@ -30,6 +31,7 @@ async def read_topic(
     holds, or (without `until`) when nothing new came for `idle_s`, or at the timeout."""
     consumer = AIOKafkaConsumer(
         topic,
+        **client_options(),
         bootstrap_servers=bootstrap_servers,
         group_id=None,
         auto_offset_reset="earliest",
