@@ -1,9 +1,8 @@
 """Every Kafka client logs in the same way: the options come from KafkaSettings alone."""
 
 import pytest
-from pydantic import ValidationError
-
 from messaging.settings import KafkaSettings
+from pydantic import ValidationError
 
 
 def test_embedded_default_is_plaintext_without_login() -> None:
