@@ -142,8 +142,8 @@ class _ActionItemEvent(Event):
         return a.match_ids[0] if a.match_ids else a.session_id
 
 
-class ActionItemAdded(_ActionItemEvent):
-    event_type: ClassVar[str] = "actionitem.added"
+class ActionItemCreated(_ActionItemEvent):
+    event_type: ClassVar[str] = "actionitem.created"
 
 
 class ActionItemCompleted(_ActionItemEvent):
@@ -157,6 +157,6 @@ EVENTS: tuple[type[Event], ...] = (
     SessionNoShow,
     SessionReminderDue,
     SessionCompleted,
-    ActionItemAdded,
+    ActionItemCreated,
     ActionItemCompleted,
 )
