@@ -195,7 +195,7 @@ async def test_action_items_carry_onto_the_next_sessions_agenda(service: Service
 
 
 async def test_lists_and_batches(service: Service) -> None:
-    t, match_id, series = await _pair(service)
+    t, _, series = await _pair(service)
     page = await service.call(t, "GET", "/sessions", params={"personId": "par", "first": 3})
     assert page.status_code == 200
     body = page.json()
