@@ -258,7 +258,7 @@ def processes(tmp: Path) -> dict[str, ServiceProcess]:
         ).process,
         "sessions": sessions_bootstrap.build(
             SessionsSettings(database_url=url("s"), service_token_public_key=key), kafka
-        ),
+        ).process,
         "feedback": feedback_bootstrap.build(
             FeedbackSettings(database_url=url("f"), service_token_public_key=key), kafka
         ),
