@@ -118,7 +118,7 @@ async def add_connection(
         "updated_at": now,
     }
     await db.execute(connections.insert().values(**row))
-    return Connection(row["id"], tenant_id, person_id, provider, calendar_id, CONNECTED, None, now)
+    return Connection(made, tenant_id, person_id, provider, calendar_id, CONNECTED, None, now)
 
 
 async def connections_of(
