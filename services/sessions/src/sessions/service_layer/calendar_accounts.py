@@ -158,7 +158,9 @@ async def mark(db: AsyncSession, conn: Connection, error: str | None) -> None:
     )
 
 
-async def _credentials(db: AsyncSession, sealer: Sealer, conn: Connection) -> dict[str, Any]:
+async def credentials(db: AsyncSession, sealer: Sealer, conn: Connection) -> dict[str, Any]:
+    """The connection's credentials, opened: read them in a short transaction, then call the
+    provider outside it (SQLite holds its write lock for a whole transaction)."""
     sealed = (
         await db.execute(
             select(connections.c.sealed_credentials).where(connections.c.id == conn.id)
@@ -198,11 +200,10 @@ class CalendarAccess:
 
     @contextlib.asynccontextmanager
     async def open(
-        self, db: AsyncSession, conn: Connection, store: TokenStore | None = None
+        self, conn: Connection, credentials: dict[str, Any], store: TokenStore
     ) -> AsyncIterator[CalendarProvider]:
-        """`conn` as a provider. New OAuth tokens go to `store` (sealed by it, see
-        `store_tokens`), or into `db` when none is given."""
-        credentials = await _credentials(db, self.sealer, conn)
+        """`conn` as a provider; OAuth tokens it refreshes go to `store` (`store_tokens` in a
+        transaction of the caller's choosing) before they are used."""
         if conn.provider is ProviderName.CALDAV:
             auth = None
             if credentials.get("username"):
@@ -211,15 +212,8 @@ class CalendarAccess:
                 yield CalDavCalendar(http)
             return
         tokens = OAuthTokens.from_json(json.dumps(credentials).encode())
-
-        async def stored(new: OAuthTokens) -> None:
-            if store is not None:
-                await store(new)
-            else:
-                await store_tokens(db, self, conn.id, new)
-
         bearer = BearerTokens(
-            conn.provider, self._client(conn.provider), tokens, self.http, on_refresh=stored
+            conn.provider, self._client(conn.provider), tokens, self.http, on_refresh=store
         )
         s = self.settings
         if conn.provider is ProviderName.GOOGLE:

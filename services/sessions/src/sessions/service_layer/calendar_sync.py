@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sessions.adapters.calendar_tables import calendar_connection as connections
 from sessions.adapters.calendar_tables import calendar_push as pushes
 from sessions.adapters.calendars.model import ProviderError, ProviderName, ProviderRejected
+from sessions.adapters.calendars.oauth import OAuthTokens
 from sessions.adapters.tables import roster
 from sessions.domain.intervals import Interval
 from sessions.domain.slots import Busy, Unknown
@@ -29,8 +30,10 @@ from sessions.service_layer.calendar_accounts import (
     CalendarAccess,
     Connection,
     connections_of,
+    credentials,
     installed,
     mark,
+    store_tokens,
 )
 
 
@@ -143,7 +146,12 @@ async def _availability(
         return Unknown(f"{conn.provider} calendar: providers are not configured in this process")
     try:
         calendar = await _free_busy_calendar(db, conn)
-        async with access.open(db, conn) as provider:
+        opened = await credentials(db, access.sealer, conn)
+
+        async def store(tokens: OAuthTokens) -> None:
+            await store_tokens(db, access, conn.id, tokens)
+
+        async with access.open(conn, opened, store) as provider:
             answer = await provider.free_busy([calendar], window)
     except ProviderRejected as exc:
         await mark(db, conn, exc.message)

@@ -1,5 +1,5 @@
-"""A sessions database for the tests here: migrated to the newest revision (SQLite, or
-PostgreSQL with TEST_DATABASE_URL), with the service's unit of work over it."""
+"""A sessions database for the tests that need one (`uow`): migrated to the newest revision
+(SQLite, or PostgreSQL with TEST_DATABASE_URL), one per test module."""
 
 from collections.abc import AsyncIterator
 
