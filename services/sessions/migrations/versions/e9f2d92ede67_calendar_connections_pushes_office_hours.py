@@ -1,7 +1,7 @@
 """calendar connections, pushes, office hours
 
 Revision ID: e9f2d92ede67
-Revises: 522a19d85faa
+Revises: 809c1b2652dc
 Create Date: 2026-12-02 12:26:01.743600
 
 """
@@ -16,7 +16,7 @@ import persistence.types
 
 # revision identifiers, used by Alembic.
 revision: str = 'e9f2d92ede67'
-down_revision: Union[str, Sequence[str], None] = '522a19d85faa'
+down_revision: Union[str, Sequence[str], None] = '809c1b2652dc'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
