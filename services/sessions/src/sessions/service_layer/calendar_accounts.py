@@ -13,25 +13,33 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+from contracts.internal.session_calendars import (
+    CalendarConnectionView,
+    ConnectionState,
+)
+from contracts.internal.session_calendars import CalendarProvider as ProviderChoice
 from messaging.outbox import utcnow
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+from runtime.refusals import invalid
 from runtime.sealing import SealedUnreadable, Sealer
 from runtime.settings import CairnSettings
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sessions.adapters.calendar_tables import calendar_connection as connections
+from sessions.adapters.calendar_tables import calendar_push as pushes
 from sessions.adapters.calendars.dav import CalDavCalendar
 from sessions.adapters.calendars.google import GOOGLE_API, GoogleCalendar
 from sessions.adapters.calendars.graph import GRAPH_API, GraphCalendar
 from sessions.adapters.calendars.model import CalendarProvider, ProviderName, ProviderRejected
 from sessions.adapters.calendars.oauth import BearerTokens, OAuthClient, OAuthTokens
 
-CONNECTED = "CONNECTED"
-FAILED = "FAILED"  # the provider refused the credentials: the person reconnects
+CONNECTED = ConnectionState.CONNECTED
+FAILED = ConnectionState.FAILED  # the provider refused the credentials: the person reconnects
 _MAX_ERROR = 500
 
 
@@ -61,19 +69,19 @@ class Connection:
     person_id: str
     provider: ProviderName
     calendar_id: str
-    state: str
+    state: ConnectionState
     last_error: str | None
     connected_at: datetime
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "person_id": self.person_id,
-            "provider": self.provider.value,
-            "state": self.state,
-            "last_error": self.last_error,
-            "connected_at": self.connected_at.isoformat(),
-        }
+    def view(self) -> CalendarConnectionView:
+        return CalendarConnectionView(
+            id=self.id,
+            person_id=self.person_id,
+            provider=ProviderChoice(self.provider.value),
+            state=self.state,
+            last_error=self.last_error,
+            connected_at=self.connected_at,
+        )
 
 
 def _connection(row: Any) -> Connection:
@@ -83,7 +91,7 @@ def _connection(row: Any) -> Connection:
         person_id=row.person_id,
         provider=ProviderName(row.provider),
         calendar_id=row.calendar_id,
-        state=row.state,
+        state=ConnectionState(row.state),
         last_error=row.last_error,
         connected_at=row.connected_at,
     )
@@ -91,6 +99,54 @@ def _connection(row: Any) -> Connection:
 
 def _columns() -> list[Any]:
     return [c for c in connections.c if c.name != "sealed_credentials"]
+
+
+@dataclass(frozen=True)
+class ConnectionAsked:
+    """A connection as requested, before it is checked (`checked`)."""
+
+    provider: ProviderName
+    url: str | None = None
+    username: str | None = None
+    password: str | None = None
+    access_token: str | None = None
+    refresh_token: str | None = None
+    expires_at: datetime | None = None
+    calendar_id: str | None = None
+
+    def checked(self) -> tuple[str, dict[str, Any]]:
+        """(calendar id, credentials to seal), or Refused naming the field at fault."""
+        oauth = {
+            "accessToken": self.access_token,
+            "refreshToken": self.refresh_token,
+            "expiresAt": self.expires_at,
+        }
+        if self.provider is ProviderName.CALDAV:
+            for name, value in [*oauth.items(), ("calendarId", self.calendar_id)]:
+                if value is not None:
+                    raise invalid(name, "CALDAV takes url, username and password only")
+            url = (self.url or "").strip()
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise invalid("url", "the calendar collection's http(s) URL is required")
+            if self.password is not None and not self.username:
+                raise invalid("username", "a password needs its username")
+            return url, {"username": self.username, "password": self.password}
+        for name, value in (("url", self.url), ("username", self.username)):
+            if value is not None:
+                raise invalid(name, f"{self.provider} takes OAuth tokens, not {name}")
+        if self.password is not None:
+            raise invalid("password", f"{self.provider} takes OAuth tokens, not a password")
+        missing = [name for name, value in oauth.items() if not value]
+        if missing:
+            raise invalid(missing[0], f"{self.provider} needs accessToken, refreshToken, expiresAt")
+        assert self.access_token and self.refresh_token and self.expires_at
+        default = "primary" if self.provider is ProviderName.GOOGLE else "me"
+        calendar_id = (self.calendar_id or default).strip()
+        if not calendar_id:
+            raise invalid("calendarId", "empty: leave it out for the person's main calendar")
+        tokens = OAuthTokens(self.access_token, self.refresh_token, self.expires_at)
+        return calendar_id, json.loads(tokens.to_json())
 
 
 async def add_connection(
@@ -112,7 +168,7 @@ async def add_connection(
         "provider": provider.value,
         "calendar_id": calendar_id,
         "sealed_credentials": sealer.seal(json.dumps(credentials)),
-        "state": CONNECTED,
+        "state": CONNECTED.value,
         "last_error": None,
         "connected_at": now,
         "updated_at": now,
@@ -145,13 +201,27 @@ async def connection(db: AsyncSession, tenant_id: str, connection_id: str) -> Co
     return None if row is None else _connection(row)
 
 
+async def remove_connection(db: AsyncSession, tenant_id: str, connection_id: str) -> bool:
+    """Forgets the connection, its credentials and what was still owed to it (the events
+    already in that calendar stay: they are the person's now)."""
+    removed = await db.execute(
+        delete(connections).where(
+            connections.c.tenant_id == tenant_id, connections.c.id == connection_id
+        )
+    )
+    if removed.rowcount == 0:  # type: ignore[attr-defined]
+        return False
+    await db.execute(delete(pushes).where(pushes.c.connection_id == connection_id))
+    return True
+
+
 async def mark(db: AsyncSession, conn: Connection, error: str | None) -> None:
     """CONNECTED again, or FAILED with what the provider said about the credentials."""
     await db.execute(
         update(connections)
         .where(connections.c.id == conn.id)
         .values(
-            state=FAILED if error else CONNECTED,
+            state=(FAILED if error else CONNECTED).value,
             last_error=error[:_MAX_ERROR] if error else None,
             updated_at=utcnow(),
         )
@@ -245,6 +315,23 @@ async def store_tokens(
 
 
 _installed: CalendarAccess | None = None
+
+
+def lifetime(
+    access: CalendarAccess,
+) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+    """A process resource: `access` installed for the app's life, its HTTP client closed after."""
+
+    @contextlib.asynccontextmanager
+    async def held(_app: Any) -> AsyncIterator[None]:
+        install(access)
+        try:
+            yield
+        finally:
+            install(None)
+            await access.close()
+
+    return held
 
 
 def install(access: CalendarAccess | None) -> None:

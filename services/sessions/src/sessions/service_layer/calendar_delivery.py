@@ -38,6 +38,7 @@ from sessions.adapters.calendars.oauth import OAuthTokens
 from sessions.adapters.tables import roster
 from sessions.domain.intervals import Interval
 from sessions.service_layer.calendar_accounts import (
+    CONNECTED,
     CalendarAccess,
     Connection,
     connection,
@@ -311,7 +312,7 @@ async def _record_success(
                     delivered_cancel=done.delivered_cancel,
                 )
             )
-        if conn.state != "CONNECTED":
+        if conn.state is not CONNECTED:
             await mark(work.session, conn, None)
         await work.commit()
 
