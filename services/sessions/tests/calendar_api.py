@@ -15,6 +15,7 @@ from service_auth.tokens import Caller, TokenMinter, generate_keypair
 from sessions.bootstrap import MIGRATIONS, SessionsService
 from sessions.config import SessionsSettings
 from sessions.entrypoints.api import create_app
+from sessions.service_layer.calendar_accounts import install
 
 
 @dataclass
@@ -54,5 +55,6 @@ async def running_api(database_factory: DatabaseFactory) -> AsyncIterator[Api]:
         transport=httpx.ASGITransport(app=app), base_url="http://sessions"
     ) as http:
         yield Api(http, service, TokenMinter(private))
+    install(None)  # build() installed this process's access: it ends with the module
     await service.calendars.close()
     await service.process.engine.dispose()

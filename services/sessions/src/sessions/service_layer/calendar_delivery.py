@@ -59,7 +59,7 @@ _MAX_ERROR = 500
 def backoff(failures: int, retry_after: timedelta | None = None) -> timedelta:
     """How long to wait after the `failures`-th failure in a row: doubling from FIRST_RETRY,
     at most LAST_RETRY, never sooner than the provider asked."""
-    doubled = FIRST_RETRY * (2 ** min(max(failures, 1) - 1, 20))
+    doubled: timedelta = FIRST_RETRY * 2 ** min(max(failures, 1) - 1, 20)
     return max(min(doubled, LAST_RETRY), retry_after or timedelta(0))
 
 
