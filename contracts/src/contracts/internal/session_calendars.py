@@ -37,4 +37,4 @@ class RsvpStatus(StrEnum):
 class RsvpView(ContractModel):
     person_id: str
     status: RsvpStatus
-    position: int | None = Field(description="WAITLISTED: the place in line, from 1")
+    position: int | None = Field(default=None, description="WAITLISTED: the place in line, from 1")

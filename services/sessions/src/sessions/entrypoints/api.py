@@ -6,6 +6,7 @@ from sessions import bootstrap
 from sessions.adapters import tables
 from sessions.config import SessionsSettings
 from sessions.entrypoints.calendar_connections import router as calendar_connections_router
+from sessions.entrypoints.office_hours import router as office_hours_router
 from sessions.entrypoints.people import router as people_router
 from sessions.entrypoints.sessions import router as sessions_router
 
@@ -22,6 +23,7 @@ def create_app(settings: SessionsSettings | None = None) -> FastAPI:
             sessions_router,
             people_router,
             calendar_connections_router,
+            office_hours_router,
         ],
         service_token_public_key=settings.service_token_public_key,
     )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.sessions import CalendarSync, SessionSnapshot
+from contracts.sessions import CalendarSync, SessionKind, SessionSnapshot
 from messaging.outbox import utcnow
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,7 @@ from sessions.adapters.calendar_tables import calendar_connection as connections
 from sessions.adapters.calendar_tables import calendar_push as pushes
 from sessions.adapters.calendars.model import ProviderError, ProviderName, ProviderRejected
 from sessions.adapters.calendars.oauth import OAuthTokens
+from sessions.adapters.office_hours_tables import office_hours_rsvp as rsvps
 from sessions.adapters.tables import roster
 from sessions.domain.intervals import Interval
 from sessions.domain.slots import Busy, Unknown
@@ -63,9 +64,44 @@ async def enqueue_pushes(
     cancel: bool,
 ) -> None:
     """Ask for `session` as it now stands (or, with `cancel`, its removal) in the connected
-    calendars of `attendee_ids`, in the caller's transaction: the change and its pushes commit
-    together or not at all. A row's wanted state is replaced by a newer revision only (one
-    arriving late changes nothing); the event handle already known is kept."""
+    calendars of `attendee_ids` (of office hours: and of the mentees holding a seat), in the
+    caller's transaction: the change and its pushes commit together or not at all. A row's
+    wanted state is replaced by a newer revision only (one arriving late changes nothing);
+    the event handle already known is kept."""
+    recipients = list(attendee_ids)
+    if session.kind is SessionKind.OFFICE_HOURS:
+        recipients += await _seated(db, tenant_id, session.id)
+    await push_to(db, tenant_id, session, recipients, cancel)
+
+
+async def _seated(db: AsyncSession, tenant_id: str, session_id: str) -> list[str]:
+    rows = await db.execute(
+        select(rsvps.c.person_id).where(
+            rsvps.c.tenant_id == tenant_id,
+            rsvps.c.session_id == session_id,
+            rsvps.c.status == "CONFIRMED",
+        )
+    )
+    return [r.person_id for r in rows]
+
+
+def _as_shown_to(session: SessionSnapshot, person_id: str) -> SessionSnapshot:
+    """Office hours list only the host and the person whose calendar it is: mentees do not
+    see who else comes."""
+    if session.kind is not SessionKind.OFFICE_HOURS:
+        return session
+    shown = [session.host_id] + ([person_id] if person_id != session.host_id else [])
+    return session.model_copy(update={"attendee_ids": shown})
+
+
+async def push_to(
+    db: AsyncSession,
+    tenant_id: str,
+    session: SessionSnapshot,
+    attendee_ids: Sequence[str],
+    cancel: bool,
+) -> None:
+    """`enqueue_pushes` for exactly these people (one mentee's RSVP, say)."""
     conns = await connections_of(db, tenant_id, list(dict.fromkeys(attendee_ids)))
     if not conns:
         return
@@ -81,7 +117,6 @@ async def enqueue_pushes(
     }
     now = utcnow()
     wanted = {
-        "session": session.model_dump(mode="json"),
         "revision": session.revision,
         "cancel": cancel,
         "state": CalendarSync.PENDING.value,
@@ -91,6 +126,7 @@ async def enqueue_pushes(
         "updated_at": now,
     }
     for conn in conns:
+        shown = {"session": _as_shown_to(session, conn.person_id).model_dump(mode="json")}
         if conn.id in existing:
             await db.execute(
                 update(pushes)
@@ -100,7 +136,7 @@ async def enqueue_pushes(
                     pushes.c.connection_id == conn.id,
                     pushes.c.revision <= session.revision,
                 )
-                .values(**wanted)
+                .values(**wanted, **shown)
             )
         elif not cancel:  # nothing was ever sent there: nothing to take back
             await db.execute(
@@ -115,6 +151,7 @@ async def enqueue_pushes(
                     delivered_cancel=False,
                     claimed_until=None,
                     **wanted,
+                    **shown,
                 )
             )
 
