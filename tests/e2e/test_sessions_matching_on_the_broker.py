@@ -1,8 +1,7 @@
 """Sessions and matching together on the real broker (both processes' relays and consumers
 running in this test's event loop, each on its own database): matching accepts a match, its
 `match.accepted` reaches sessions, which plans the series; holding the sessions publishes
-`session.completed`, and the final one makes the match COMPLETED in matching. The lighter twin
-of `test_sessions_completion.py`, which drives the same through the whole stack."""
+`session.completed`, and the final one makes the match COMPLETED in matching."""
 
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
