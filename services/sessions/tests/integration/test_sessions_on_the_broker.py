@@ -18,6 +18,7 @@ from messaging.envelope import envelope_for
 from messaging.publisher import Publisher
 from messaging.settings import KafkaSettings
 from messaging.testing import read_topic
+from runtime.sealing import new_key
 from service_auth.tokens import generate_keypair
 from sessions import bootstrap
 from sessions.adapters.replicas import Replicas
@@ -44,7 +45,9 @@ async def test_planning_and_a_leaver_through_the_broker(
 ) -> None:
     url = await database_factory("sessions_broker")
     _, public = generate_keypair()
-    settings = SessionsSettings(database_url=url, service_token_public_key=public)
+    settings = SessionsSettings(
+        database_url=url, service_token_public_key=public, sealing_keys=new_key()
+    )
     service = bootstrap.build(settings, KafkaSettings(bootstrap_servers=broker))
     t = tenant()
     program_id = "pg_broker"
