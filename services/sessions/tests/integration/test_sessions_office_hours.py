@@ -119,6 +119,12 @@ async def test_fifty_mentees_rsvp_at_once_for_ten_seats(service: Service) -> Non
         (position - 1, p) for position, p in waiting[1:]
     ]
     assert await _seats_left(service, t, session_id) == 0  # the seat passed on, never free
+    rsvp_events = [d for e, _, d in await service.events(t) if e == "session.rsvp_changed"]
+    assert len(rsvp_events) == 52  # 50 arrivals, one leaving, one moving up
+    assert {(d["personId"], d["status"], d["movedUp"]) for d in rsvp_events[-2:]} == {
+        (leaving, None, False),
+        (first_in_line, "CONFIRMED", True),
+    }
 
     # Leaving the line moves those behind up; no seat changes hands.
     behind = waiting[5][1]
