@@ -25,7 +25,7 @@ async def service(database_factory: DatabaseFactory) -> AsyncIterator[Service]:
             database_url=url,
             run_workers=False,
             service_token_public_key=public,
-            sealing_keys=new_key(),  # a configured database needs them (calendar credentials)
+            sealing_keys=new_key(),
         )
     )
     sessions: SessionsService = app.state.sessions

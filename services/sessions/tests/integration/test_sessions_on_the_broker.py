@@ -5,6 +5,7 @@ cairn.sessions.sessions, keyed by the match; a leaver published later cancels wh
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord
@@ -31,7 +32,7 @@ from services.sessions.tests.integration.sessions_api import match, person, prog
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-def _of(records: list[ConsumerRecord[bytes, bytes]], key: str, kind: str) -> list[dict]:  # type: ignore[type-arg]
+def _of(records: list[ConsumerRecord[bytes, bytes]], key: str, kind: str) -> list[Any]:
     out = []
     for r in records:
         headers = {k: v.decode() for k, v in r.headers}

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from contracts.matches import MatchEnded
+from contracts.matches import MatchDeclined, MatchEnded
 from contracts.people import PersonTerminated, PersonUpdated
 
 from services.sessions.tests.integration.sessions_api import (
@@ -59,11 +59,15 @@ async def test_a_leavers_sessions_ahead_are_cancelled(service: Service) -> None:
     assert len(cancelled) == 2 and all(e[2]["cancelledBy"] is None for e in cancelled)
 
 
-async def test_an_ended_match_cancels_its_sessions_ahead(service: Service) -> None:
+@pytest.mark.parametrize("event", [MatchEnded, MatchDeclined])
+async def test_an_ended_or_declined_match_cancels_its_sessions_ahead(
+    service: Service, event: type[MatchEnded] | type[MatchDeclined]
+) -> None:
     t, program_id, with_par, with_mad = await _two_series(service)
-    ended = match(with_mad, program_id, "ber", "mad", status="ENDED")
+    status = "ENDED" if event is MatchEnded else "DECLINED"
+    ended = match(with_mad, program_id, "ber", "mad", status=status)
     ended.update(revision=3, reason="the mentee asked")
-    await service.deliver(t, MatchEnded.model_validate({"match": ended}))
+    await service.deliver(t, event.model_validate({"match": ended}))
     series = await service.series(t, with_mad)
     assert {s["status"] for s in series} == {"CANCELLED"}
     assert series[0]["cancelledReason"] == "the match ended: the mentee asked"

@@ -21,6 +21,7 @@ from sessions.adapters.sessions import SessionFilter, Sessions
 from sessions.domain.lifecycle import Actor
 from sessions.entrypoints.dependencies import SessionsDep
 from sessions.entrypoints.schemas import (
+    Acting,
     ActionItemRequest,
     BookRequest,
     CancelRequest,
@@ -234,7 +235,8 @@ async def add_action_item(
 
 @router.post("/action-items/{item_id}/complete", response_model=ActionItemSnapshot)
 async def complete_action_item(
-    item_id: str, caller: CallerDep, uow: UowDep, body: CancelRequest | None = None
+    item_id: str, caller: CallerDep, uow: UowDep, body: Acting | None = None
 ) -> ActionItemSnapshot:
+    """Done (again: unchanged); the body, if any, names the attendee acting."""
     actor = Actor.named(body.actor_id if body is not None else None)
     return await action_items.complete(uow, caller.tenant_id, item_id, actor, utcnow())
