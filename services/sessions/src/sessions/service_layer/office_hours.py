@@ -98,8 +98,7 @@ async def publish(uow: UnitOfWork, tenant_id: str, asked: Publication, now: date
             seats_left=asked.capacity,
         )
     )
-    await push_to(uow.session, tenant_id, session.snapshot(), [asked.host_id], cancel=False)
-    return session
+    return session  # record_new told the host's calendars
 
 
 async def _office_hours(uow: UnitOfWork, tenant_id: str, session_id: str) -> Session:
