@@ -5,6 +5,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, Field
 
 from contracts.base import ContractModel
+from contracts.office_hours import RsvpStatus
 
 
 class CalendarProvider(StrEnum):
@@ -27,11 +28,6 @@ class CalendarConnectionView(ContractModel):
     state: ConnectionState
     last_error: str | None = Field(default=None, description="What the provider last refused")
     connected_at: AwareDatetime
-
-
-class RsvpStatus(StrEnum):
-    CONFIRMED = "CONFIRMED"
-    WAITLISTED = "WAITLISTED"
 
 
 class RsvpView(ContractModel):

@@ -11,16 +11,18 @@ moment, and RSVP ids grow in the order writers got the row: the line's order."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from contracts.internal.session_calendars import RsvpStatus, RsvpView
+from contracts.internal.session_calendars import RsvpView
 from contracts.matches import MatchStatus
+from contracts.office_hours import RsvpStatus, SessionRsvpChanged
 from contracts.problems import Code
 from contracts.sessions import SessionKind, SessionStatus
 from messaging.outbox import UnitOfWork
 from runtime.refusals import Refused, invalid, not_found
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Text, cast, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
@@ -96,8 +98,7 @@ async def publish(uow: UnitOfWork, tenant_id: str, asked: Publication, now: date
             seats_left=asked.capacity,
         )
     )
-    await push_to(uow.session, tenant_id, session.snapshot(), [asked.host_id], cancel=False)
-    return session
+    return session  # record_new told the host's calendars
 
 
 async def _office_hours(uow: UnitOfWork, tenant_id: str, session_id: str) -> Session:
@@ -143,11 +144,42 @@ async def rsvp(
         if already is None:  # not the unique RSVP: something else is wrong
             raise
         return already
+    position = None
     if status is RsvpStatus.CONFIRMED:
         await push_to(uow.session, tenant_id, session.snapshot(), [person_id], cancel=False)
-    standing = await _standing(uow, mine, key)
-    assert standing is not None
-    return standing
+    else:  # the line's length now, this RSVP included: nobody else wrote meanwhile
+        position = await _line_length(uow, key)
+    await _announce(uow, tenant_id, session, person_id, status, position)
+    return RsvpView(person_id=person_id, status=status, position=position)
+
+
+async def _line_length(uow: UnitOfWork, key: ColumnElement[bool]) -> int:
+    counted = await uow.session.execute(
+        select(func.count())
+        .select_from(rsvps)
+        .where(key, rsvps.c.status == RsvpStatus.WAITLISTED.value)
+    )
+    return int(counted.scalar_one())
+
+
+async def _announce(
+    uow: UnitOfWork,
+    tenant_id: str,
+    session: Session,
+    person_id: str,
+    status: RsvpStatus | None,
+    position: int | None = None,
+    moved_up: bool = False,
+) -> None:
+    event = SessionRsvpChanged(
+        session_id=session.id,
+        program_id=session.program_id,
+        person_id=person_id,
+        status=status,
+        position=position,
+        moved_up=moved_up,
+    )
+    await uow.emit(event, tenant_id=tenant_id)
 
 
 async def _take_seat(uow: UnitOfWork, tenant_id: str, session_id: str) -> bool:
@@ -226,6 +258,9 @@ async def cancel_rsvp(
         await push_to(uow.session, tenant_id, snapshot, [person_id], cancel=True)
         if promoted is not None:
             await push_to(uow.session, tenant_id, snapshot, [promoted], cancel=False)
+    await _announce(uow, tenant_id, session, person_id, None)
+    if promoted is not None:
+        await _announce(uow, tenant_id, session, promoted, RsvpStatus.CONFIRMED, moved_up=True)
     return promoted
 
 
@@ -257,6 +292,9 @@ async def _mentee_of(uow: UnitOfWork, tenant_id: str, program_id: str, person_id
             col(KnownMatch.tenant_id) == tenant_id,
             col(KnownMatch.program_id) == program_id,
             col(KnownMatch.status).in_(_IN_PROGRAM),
+            # Only the person's matches are read (RSVPs hold the write lock on SQLite): the
+            # text narrows, the parsed snapshot decides.
+            cast(col(KnownMatch.snapshot), Text).contains(json.dumps(person_id), autoescape=True),
         )
     )
     return any(person_id in (s.get("menteeIds") or []) for (s,) in rows)

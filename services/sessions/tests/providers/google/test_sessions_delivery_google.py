@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest_asyncio
+from contracts.internal.session_calendars import ConnectionState
 from contracts.sessions import CalendarSync
 from messaging.outbox import UnitOfWorkFactory, utcnow
 from sessions.adapters.calendar_tables import calendar_connection
@@ -18,7 +19,7 @@ from sessions.adapters.calendars.google import google_event_id
 from sessions.adapters.calendars.model import ProviderName
 from sessions.domain.intervals import Interval
 from sessions.domain.slots import Busy, Unknown
-from sessions.service_layer.calendar_accounts import CalendarAccess
+from sessions.service_layer.calendar_accounts import CalendarAccess, connections_of
 from sessions.service_layer.calendar_delivery import deliver_due, idempotency_key
 from sessions.service_layer.calendar_sync import busy_for
 from sqlalchemy import select
@@ -147,3 +148,31 @@ async def test_free_busy_through_the_seam_and_an_unreadable_calendar_is_unknown(
     assert found["mentee"] == Busy(())  # no calendar connected: Cairn's own sessions only
     assert isinstance(found["alan"], Unknown)
     assert "internalError" in found["alan"].why and found["alan"].why.startswith("GOOGLE")
+
+
+async def test_a_revoked_refresh_token_marks_the_connection_failed_and_keeps_the_push(
+    uow: UnitOfWorkFactory, access: CalendarAccess, google: Any, oauth: Any
+) -> None:
+    tenant = new_tenant()
+    await add_people(uow, tenant, PEOPLE)
+    conn = await connect_oauth(
+        uow,
+        access,
+        tenant,
+        ProviderName.GOOGLE,
+        "primary",
+        "stale",
+        datetime(2020, 1, 1, tzinfo=UTC),
+    )
+    oauth.refresh_tokens.clear()  # the person revoked Cairn's access
+    booked = session()
+    await push(uow, tenant, booked)
+    await deliver_due(uow, access)
+    (row,) = await state(uow, tenant, booked.id)
+    assert row.state is CalendarSync.FAILED and row.error is not None
+    assert "reconnect the calendar" in row.error and "invalid_grant" in row.error
+    async with uow() as work:
+        (found,) = await connections_of(work.session, tenant, ["mentee"])
+    assert (found.id, found.state) == (conn.id, ConnectionState.FAILED)
+    assert found.last_error is not None and "invalid_grant" in found.last_error
+    assert google.events["primary"] == {}
