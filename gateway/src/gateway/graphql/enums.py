@@ -2,6 +2,7 @@
 (importing them from here is what registers them with Strawberry)."""
 
 import strawberry
+from contracts.internal.sessions import CalendarProvider, RescheduleScope, RsvpStatus
 from contracts.matches import MatchStatus, Optimality
 from contracts.people import PersonStatus
 from contracts.problems import Code
@@ -12,8 +13,12 @@ from contracts.programs import (
     ProgramKind,
     ProgramStatus,
 )
+from contracts.sessions import AttendanceStatus, CalendarSync, SessionKind, SessionStatus
 
 __all__ = [
+    "AttendanceStatus",
+    "CalendarProvider",
+    "CalendarSync",
     "Code",
     "MatchObjective",
     "MatchStatus",
@@ -23,6 +28,10 @@ __all__ = [
     "PersonStatus",
     "ProgramKind",
     "ProgramStatus",
+    "RescheduleScope",
+    "RsvpStatus",
+    "SessionKind",
+    "SessionStatus",
 ]
 
 strawberry.enum(PersonStatus)
@@ -33,5 +42,12 @@ strawberry.enum(MatchObjective, description="What a match run maximizes")
 strawberry.enum(ObjectiveMetric)
 strawberry.enum(MatchStatus)
 strawberry.enum(Optimality, description="How good a match run's answer is known to be")
+strawberry.enum(SessionStatus, description="UNSCHEDULED: planned, but no slot fits everyone")
+strawberry.enum(SessionKind)
+strawberry.enum(CalendarSync, description="Where a session stands in a connected calendar")
+strawberry.enum(AttendanceStatus)
+strawberry.enum(RescheduleScope, description="THIS occurrence, or it and the FOLLOWING ones")
+strawberry.enum(CalendarProvider)
+strawberry.enum(RsvpStatus, description="WAITLISTED: in line for the next free seat")
 # Why a mutation changed nothing: the services' refusal codes, values unchanged.
 strawberry.enum(Code, name="UserErrorCode")
