@@ -1,9 +1,7 @@
-"""sessions's answers (its internal REST API): a session with what the API shows beside its
-event snapshot (module, agenda, action items, attendance, calendar sync), a person's working
-hours, calendar feeds and connections, office-hours seats. The words are the contracts'
-(`contracts.sessions`); the enums here are the ones only the API uses."""
+"""sessions' answers: a session as the API shows it (its event snapshot, with the curriculum
+module, the agenda carried from earlier sessions, action items, attendance and calendar sync),
+a person's working hours and calendar feed, and the batches the gateway's DataLoaders ask for."""
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import AwareDatetime, Field
@@ -17,9 +15,83 @@ from contracts.sessions import (
 )
 
 
+class ModuleView(ContractModel):
+    """The curriculum module a session covers (the program's, by the session's place)."""
+
+    index: int = Field(description="The module's place in the curriculum, from 0")
+    title: str
+    discussion_guide: str
+    pre_work: list[str]
+
+
+class AttendanceView(ContractModel):
+    person_id: str
+    status: AttendanceStatus | None = Field(description="Null until the session is recorded")
+
+
+class SyncView(ContractModel):
+    """Where the session stands in one attendee's connected calendar."""
+
+    person_id: str
+    provider: str
+    state: CalendarSync
+    error: str | None = None
+
+
+class SessionView(SessionSnapshot):
+    module: ModuleView | None = Field(  # type: ignore[assignment]
+        default=None, description="The curriculum module it covers, if the program has one"
+    )
+    agenda: list[ActionItemSnapshot] = Field(
+        description="Open action items from earlier sessions of the same match(es)"
+    )
+    action_items: list[ActionItemSnapshot] = Field(description="Created in this session")
+    attendance: list[AttendanceView]
+    sync: list[SyncView] = Field(default_factory=list)
+    held_at: AwareDatetime | None = Field(default=None, description="COMPLETED: when it was held")
+    cancelled_reason: str | None = None
+
+
+class MatchSessions(ContractModel):
+    """A match's series in order (one of a batch: the gateway's DataLoaders)."""
+
+    match_id: str
+    items: list[SessionView]
+
+
+class PersonSessions(ContractModel):
+    """A person's sessions in a time range, by start (one of a batch)."""
+
+    person_id: str
+    items: list[SessionView]
+
+
+class WorkingDay(ContractModel):
+    weekday: int = Field(ge=0, le=6, description="0 is Monday")
+    start: str = Field(description="HH:MM, local")
+    end: str = Field(description="HH:MM, local; 24:00 is the day's end")
+
+
+class WorkingHoursView(ContractModel):
+    person_id: str
+    time_zone: str = Field(description="IANA zone: the person's own, unless overridden here")
+    days: list[WorkingDay] = Field(description="Weekly windows; a weekday not listed is off")
+    customized: bool = Field(description="False: the default Mon-Fri 09:00-17:00")
+
+
+class CalendarFeedView(ContractModel):
+    """Shown once: only the token's digest is kept, so a lost token is rotated, not shown."""
+
+    token: str
+    path: str = Field(description="/calendar/{token}.ics on the gateway")
+
+
+# --- the words only the API uses, and S3's answers (calendar connections, office hours) -----
+
+
 class RescheduleScope(StrEnum):
     THIS = "THIS"  # this occurrence only
-    FOLLOWING = "FOLLOWING"  # this one and the rest of its series, kept in rhythm
+    FOLLOWING = "FOLLOWING"  # this one and every later one of its series still ahead
 
 
 class CalendarProvider(StrEnum):
@@ -33,88 +105,18 @@ class RsvpStatus(StrEnum):
     WAITLISTED = "WAITLISTED"  # in line (`position`, from 1) for the next free seat
 
 
-class SessionModuleView(ContractModel):
-    """The curriculum module a session covers, as the program defined it when planned."""
-
-    index: int = Field(description="Its place in the program's curriculum, from 0")
-    title: str
-    discussion_guide: str
-    pre_work: list[str] = Field(default_factory=list)
-
-
-class AttendanceView(ContractModel):
-    person_id: str
-    status: AttendanceStatus | None = Field(description="None: not recorded (yet)")
-
-
-class SyncView(ContractModel):
-    """Where the session stands in one attendee's connected calendar."""
-
-    person_id: str
-    provider: str
-    state: CalendarSync
-    error: str | None = None
-
-
-class SessionView(SessionSnapshot):
-    """A session as the API shows it."""
-
-    module: SessionModuleView | None = Field(  # type: ignore[assignment]
-        default=None, description="The curriculum module it covers (title, guide, pre-work)"
-    )
-    agenda: list[ActionItemSnapshot] = Field(
-        default_factory=list, description="Open action items from earlier sessions of its matches"
-    )
-    action_items: list[ActionItemSnapshot] = Field(
-        default_factory=list, description="The action items created in this session"
-    )
-    attendance: list[AttendanceView] = Field(default_factory=list)
-    sync: list[SyncView] = Field(default_factory=list)
-    held_at: AwareDatetime | None = None
-    cancelled_reason: str | None = None
-
-
-class WorkingDay(ContractModel):
-    weekday: int = Field(ge=0, le=6, description="Monday is 0")
-    start: str = Field(description="Local time, HH:MM")
-    end: str = Field(description="Local time, HH:MM, after start")
-
-
-class WorkingHoursView(ContractModel):
-    person_id: str | None = None
-    time_zone: str | None = Field(default=None, description="None: the person's own")
-    days: list[WorkingDay]
-
-
-class CalendarFeedView(ContractModel):
-    token: str = Field(description="Shown once; the old one stops working")
-    path: str = Field(description="/calendar/{token}.ics, on the gateway")
-
-
 class CalendarConnectionView(ContractModel):
+    """A connected calendar, never its secrets."""
+
     id: str
     person_id: str
     provider: CalendarProvider
     state: str
     last_error: str | None = None
-    connected_at: datetime
+    connected_at: AwareDatetime
 
 
 class RsvpView(ContractModel):
     person_id: str
     status: RsvpStatus
     position: int | None = Field(default=None, description="WAITLISTED: place in line, from 1")
-
-
-class MatchSessions(ContractModel):
-    """A match's sessions, its series in order (one of a batch: the gateway's DataLoaders)."""
-
-    match_id: str
-    items: list[SessionView]
-
-
-class PersonSessions(ContractModel):
-    """A person's sessions within the window asked for, by start (one of a batch)."""
-
-    person_id: str
-    items: list[SessionView]
