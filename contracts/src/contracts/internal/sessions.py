@@ -3,6 +3,7 @@ module, the agenda carried from earlier sessions, action items, attendance and c
 a person's working hours and calendar feed, and the batches the gateway's DataLoaders ask for."""
 
 from enum import StrEnum
+from typing import Final
 
 from pydantic import AwareDatetime, Field
 
@@ -77,6 +78,11 @@ class WorkingHoursView(ContractModel):
     time_zone: str = Field(description="IANA zone: the person's own, unless overridden here")
     days: list[WorkingDay] = Field(description="Weekly windows; a weekday not listed is off")
     customized: bool = Field(description="False: the default Mon-Fri 09:00-17:00")
+
+
+# A feed token as sessions mints it: 32 random bytes, url-safe base64 without padding. The
+# gateway refuses any other shape before it calls anything.
+FEED_TOKEN_PATTERN: Final = r"[A-Za-z0-9_-]{43}"  # noqa: S105  (a shape, not a secret)
 
 
 class CalendarFeedView(ContractModel):

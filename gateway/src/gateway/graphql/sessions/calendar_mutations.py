@@ -7,8 +7,8 @@ from datetime import datetime
 
 import strawberry
 from contracts.internal.sessions import CalendarConnectionView, CalendarFeedView, WorkingHoursView
-from contracts.pages import Items
 from contracts.problems import Problem
+from pydantic.alias_generators import to_camel
 from strawberry.types import Info
 
 from gateway.graphql.context import CairnContext
@@ -109,7 +109,7 @@ class CalendarsMutation:
         if key is None:
             return WorkingHoursPayload(working_hours=None, user_errors=_no_person())
         body = {
-            "time_zone": input.time_zone,
+            "timeZone": input.time_zone,
             "days": [{"weekday": d.weekday, "start": d.start, "end": d.end} for d in input.days],
         }
         answer = await info.context.sessions.change(
@@ -138,7 +138,7 @@ class CalendarsMutation:
             return CalendarFeedPayload(calendar_feed=None, user_errors=from_problem(answer))
         if answer is None:
             return CalendarFeedPayload(calendar_feed=None, user_errors=_no_person())
-        feed = CalendarFeed(url=f"{info.context.public_base_url}/calendar/{answer.token}.ics")
+        feed = CalendarFeed(url=f"{info.context.public_base_url}{answer.path}")
         return CalendarFeedPayload(calendar_feed=feed, user_errors=[])
 
     @strawberry.mutation(description="The person's feed URL stops answering.")
@@ -148,12 +148,10 @@ class CalendarsMutation:
         key = decode_id("Person", input.person_id)
         if key is None:
             return RevokeCalendarFeedPayload(revoked=False, user_errors=_no_person())
-        answer = await info.context.sessions.change(
-            Items[CalendarFeedView], "DELETE", endpoints.CALENDAR_FEED, key
-        )
+        answer = await info.context.sessions.remove(endpoints.CALENDAR_FEED, key)
         if isinstance(answer, Problem):
             return RevokeCalendarFeedPayload(revoked=False, user_errors=from_problem(answer))
-        if answer is None:
+        if not answer:
             return RevokeCalendarFeedPayload(revoked=False, user_errors=_no_person())
         return RevokeCalendarFeedPayload(revoked=True, user_errors=[])
 
@@ -209,7 +207,7 @@ def _members(fields: CalDavInput | OAuthGrantInput | None) -> dict[str, object]:
     if fields is None:
         return {}
     return {
-        f.name: value.isoformat() if isinstance(value, datetime) else value
+        to_camel(f.name): value.isoformat() if isinstance(value, datetime) else value
         for f in dataclasses.fields(fields)
         if (value := getattr(fields, f.name)) is not None
     }

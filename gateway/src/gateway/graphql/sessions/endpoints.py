@@ -15,7 +15,6 @@ SESSIONS_OF_MATCHES: Final = f"{PREFIX}/matches/sessions/batch"
 SESSIONS_OF_PEOPLE: Final = f"{PREFIX}/people/sessions/batch"
 
 WORKING_HOURS: Final = f"{PREFIX}/people/{{}}/working-hours"
-WORKING_HOURS_OF_PEOPLE: Final = f"{PREFIX}/people/working-hours/batch"
 CALENDAR_FEED: Final = f"{PREFIX}/people/{{}}/calendar-feed"
 CALENDAR_FEED_ICS: Final = f"{PREFIX}/calendar-feeds/{{}}.ics"
 

@@ -20,6 +20,8 @@ from gateway.graphql.sessions import endpoints
 from gateway.graphql.sessions.types import ActionItem, Rsvp, Session, remembered_session
 from gateway.graphql.user_errors import UserError, from_problem, not_found
 
+ACTING = "The participant acting (an integrator key names them); null: an admin, for the tenant"
+
 
 @strawberry.input
 class ScheduleSessionInput:
@@ -32,6 +34,7 @@ class ScheduleSessionInput:
     duration_minutes: int | None = strawberry.field(
         default=None, description="Null: the program's session length"
     )
+    person_id: strawberry.ID | None = strawberry.field(default=None, description=ACTING)
 
 
 @strawberry.input(description="One attendee's attendance, for completeSession")
@@ -50,6 +53,7 @@ class SessionRefInput:
     attendance: list[AttendanceInput] | None = strawberry.field(
         default=None, description="completeSession: who came (null: everyone)"
     )
+    person_id: strawberry.ID | None = strawberry.field(default=None, description=ACTING)
 
 
 @strawberry.input
@@ -60,12 +64,14 @@ class RescheduleSessionInput:
         default=RescheduleScope.THIS,
         description="THIS occurrence, or it and the FOLLOWING ones of its series (kept in rhythm)",
     )
+    person_id: strawberry.ID | None = strawberry.field(default=None, description=ACTING)
 
 
 @strawberry.input
 class MarkNoShowInput:
     session_id: strawberry.ID
     absent_ids: list[strawberry.ID] = strawberry.field(description="Who did not come")
+    person_id: strawberry.ID | None = strawberry.field(default=None, description=ACTING)
 
 
 @strawberry.input
@@ -74,11 +80,13 @@ class AddActionItemInput:
     owner_id: strawberry.ID
     text: str
     due_on: date | None = None
+    person_id: strawberry.ID | None = strawberry.field(default=None, description=ACTING)
 
 
 @strawberry.input
 class CompleteActionItemInput:
     action_item_id: strawberry.ID
+    person_id: strawberry.ID | None = strawberry.field(default=None, description=ACTING)
 
 
 @strawberry.input
@@ -154,15 +162,25 @@ def _item_payload(answer: ActionItemSnapshot | Problem | None, missing: str) -> 
     return ActionItemPayload(action_item=ActionItem.of(answer), user_errors=[])
 
 
+def _actor(person_id: strawberry.ID | None) -> dict[str, str]:
+    """The acting participant as the service names them (`actorId`); none: an admin."""
+    return {} if person_id is None else {"actorId": _key("Person", person_id, "personId")}
+
+
 async def _act(
-    context: CairnContext, session_id: strawberry.ID, action: str, body: dict[str, Any]
+    context: CairnContext,
+    session_id: strawberry.ID,
+    person_id: strawberry.ID | None,
+    action: str,
+    body: dict[str, Any],
 ) -> SessionPayload:
     try:
         key = _key("Session", session_id, "sessionId")
+        actor = _actor(person_id)
     except _Missing as missing:
         return SessionPayload(session=None, user_errors=missing.errors)
     answer = await context.sessions.change(
-        SessionView, "POST", endpoints.SESSION_ACTION, key, action, json=body
+        SessionView, "POST", endpoints.SESSION_ACTION, key, action, json={**body, **actor}
     )
     return _session_payload(context, answer)
 
@@ -180,13 +198,16 @@ class SessionsMutation:
     async def schedule_session(
         self, info: Info[CairnContext, None], input: ScheduleSessionInput
     ) -> SessionPayload:
-        key = decode_id("Match", input.match_id)
-        if key is None:
-            return SessionPayload(session=None, user_errors=not_found("match", "matchId"))
+        try:
+            key = _key("Match", input.match_id, "matchId")
+            actor = _actor(input.person_id)
+        except _Missing as missing:
+            return SessionPayload(session=None, user_errors=missing.errors)
         body = {
-            "match_id": key,
-            "starts_at": _iso(input.starts_at),
-            "duration_minutes": input.duration_minutes,
+            "matchId": key,
+            "startsAt": _iso(input.starts_at),
+            "durationMinutes": input.duration_minutes,
+            **actor,
         }
         answer = await info.context.sessions.change(
             SessionView,
@@ -205,15 +226,15 @@ class SessionsMutation:
     async def reschedule_session(
         self, info: Info[CairnContext, None], input: RescheduleSessionInput
     ) -> SessionPayload:
-        body = {"starts_at": input.starts_at.isoformat(), "scope": input.scope.value}
-        return await _act(info.context, input.session_id, "reschedule", body)
+        body = {"startsAt": input.starts_at.isoformat(), "scope": input.scope.value}
+        return await _act(info.context, input.session_id, input.person_id, "reschedule", body)
 
     @strawberry.mutation(description="Cancels a session, in Cairn and in every calendar.")
     async def cancel_session(
         self, info: Info[CairnContext, None], input: SessionRefInput
     ) -> SessionPayload:
         body = {"reason": input.reason} if input.reason else {}
-        return await _act(info.context, input.session_id, "cancel", body)
+        return await _act(info.context, input.session_id, input.person_id, "cancel", body)
 
     @strawberry.mutation(
         description="Records a session as held (at any time once booked: people meet early), "
@@ -224,7 +245,7 @@ class SessionsMutation:
     ) -> SessionPayload:
         body: dict[str, Any] = {}
         if input.held_at is not None:
-            body["held_at"] = input.held_at.isoformat()
+            body["heldAt"] = input.held_at.isoformat()
         if input.attendance is not None:
             attendance: dict[str, str] = {}
             for n, entry in enumerate(input.attendance):
@@ -236,7 +257,7 @@ class SessionsMutation:
                     )
                 attendance[person] = entry.status.value
             body["attendance"] = attendance
-        return await _act(info.context, input.session_id, "complete", body)
+        return await _act(info.context, input.session_id, input.person_id, "complete", body)
 
     @strawberry.mutation(description="Records that a session's time passed without it.")
     async def mark_no_show(
@@ -250,7 +271,8 @@ class SessionsMutation:
                     session=None, user_errors=not_found("person", f"absentIds.{n}")
                 )
             absent.append(person)
-        return await _act(info.context, input.session_id, "no-show", {"absent_ids": absent})
+        body = {"absentIds": absent}
+        return await _act(info.context, input.session_id, input.person_id, "no-show", body)
 
     @strawberry.mutation(
         description="An action item agreed in a session; open ones appear on the agenda of "
@@ -262,9 +284,10 @@ class SessionsMutation:
         try:
             session = _key("Session", input.session_id, "sessionId")
             owner = _key("Person", input.owner_id, "ownerId")
+            actor = _actor(input.person_id)
         except _Missing as missing:
             return ActionItemPayload(action_item=None, user_errors=missing.errors)
-        body = {"owner_id": owner, "text": input.text, "due_on": _iso(input.due_on)}
+        body = {"ownerId": owner, "text": input.text, "dueOn": _iso(input.due_on), **actor}
         answer = await info.context.sessions.change(
             ActionItemSnapshot, "POST", endpoints.SESSION_ACTION_ITEMS, session, json=body
         )
@@ -276,10 +299,11 @@ class SessionsMutation:
     ) -> ActionItemPayload:
         try:
             key = _key("ActionItem", input.action_item_id, "actionItemId")
+            actor = _actor(input.person_id)
         except _Missing as missing:
             return ActionItemPayload(action_item=None, user_errors=missing.errors)
         answer = await info.context.sessions.change(
-            ActionItemSnapshot, "POST", endpoints.ACTION_ITEM_COMPLETE, key
+            ActionItemSnapshot, "POST", endpoints.ACTION_ITEM_COMPLETE, key, json=actor
         )
         return _item_payload(answer, "actionItemId")
 
@@ -296,10 +320,10 @@ class SessionsMutation:
         except _Missing as missing:
             return SessionPayload(session=None, user_errors=missing.errors)
         body = {
-            "program_id": program,
-            "host_id": host,
-            "starts_at": input.starts_at.isoformat(),
-            "duration_minutes": input.duration_minutes,
+            "programId": program,
+            "hostId": host,
+            "startsAt": input.starts_at.isoformat(),
+            "durationMinutes": input.duration_minutes,
             "capacity": input.capacity,
             **({"title": input.title} if input.title is not None else {}),
         }
@@ -320,7 +344,7 @@ class SessionsMutation:
         except _Missing as missing:
             return RsvpPayload(rsvp=None, user_errors=missing.errors)
         answer = await info.context.sessions.change(
-            RsvpView, "POST", endpoints.RSVP, session, json={"person_id": person}
+            RsvpView, "POST", endpoints.RSVP, session, json={"personId": person}
         )
         if isinstance(answer, Problem):
             return RsvpPayload(rsvp=None, user_errors=from_problem(answer))

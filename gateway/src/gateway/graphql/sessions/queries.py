@@ -35,9 +35,9 @@ def _filters(
     """The service's query for these arguments; NOTHING when an id names nothing."""
     keys: dict[str, Any] = {}
     for name, type_name, given in (
-        ("person_id", "Person", person_id),
-        ("program_id", "Program", program_id),
-        ("match_id", "Match", match_id),
+        ("personId", "Person", person_id),
+        ("programId", "Program", program_id),
+        ("matchId", "Match", match_id),
     ):
         if given is not None:
             key = decode_id(type_name, given)

@@ -239,9 +239,9 @@ async def sessions_of_person(
 ) -> list[Session]:
     """For `Person.sessions` (`person_id` is profiles' id): those starting in [since, until),
     by start, the first `first`; batched across the request (one call per window)."""
-    window = (_iso(since), _iso(until), page_size(first))
-    found = await context.loaders.sessions_of_person.load((person_id, window))
-    return [Session.of(s) for s in found]
+    size = page_size(first)
+    found = await context.loaders.sessions_of_person.load((person_id, (_iso(since), _iso(until))))
+    return [Session.of(s) for s in found[:size]]
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -258,23 +258,25 @@ class WorkingDay:
     end: str = strawberry.field(description="Local time, HH:MM")
 
 
-@strawberry.type(
-    description="When a person may be booked; default Monday to Friday, 09:00 to 17:00 local"
-)
+@strawberry.type(description="When a person may be booked; sessions are planned inside")
 class WorkingHours:
-    time_zone: str | None = strawberry.field(description="Null: the person's own time zone")
-    days: list[WorkingDay]
+    time_zone: str = strawberry.field(description="IANA: the person's own unless set here")
+    days: list[WorkingDay] = strawberry.field(description="A weekday not listed is a day off")
+    customized: bool = strawberry.field(
+        description="False: the default, Monday to Friday 09:00 to 17:00 local"
+    )
 
     @classmethod
     def of(cls, view: WorkingHoursView) -> "WorkingHours":
         return cls(
             time_zone=view.time_zone,
             days=[WorkingDay(weekday=d.weekday, start=d.start, end=d.end) for d in view.days],
+            customized=view.customized,
         )
 
 
 async def working_hours_of(context: CairnContext, person_id: str) -> WorkingHours | None:
-    """For `Person.workingHours`, batched across the request."""
+    """For `Person.workingHours`: a level's people asked for together."""
     found = await context.loaders.working_hours_of_person.load(person_id)
     return WorkingHours.of(found) if found else None
 
