@@ -16,7 +16,6 @@ import pytest
 from contracts.internal.programs import ProgramView
 from contracts.internal.sessions import (
     AttendanceView,
-    CalendarFeedView,
     MatchSessions,
     ModuleView,
     PersonSessions,
@@ -188,7 +187,7 @@ class Stub:
         return [s for series in self.sessions.values() for s in series]
 
     def _answer(self, route: tuple[str, str, str], body: Any) -> BaseModel | None:
-        host, method, path = route
+        path = route[2]
         if path == "/internal/people/batch":
             return Items[PersonView](items=[self.people[k] for k in body["ids"]])
         if path == "/internal/programs/batch":
@@ -410,12 +409,12 @@ async def test_an_id_of_nothing_ours_is_null_or_empty_without_a_call(
     services: tuple[Stub, CairnContext],
 ) -> None:
     stub, context = services
+    match_id, program_id = encode_id("Match", "mt_" + "1" * 32), encode_id("Program", PROGRAM)
     data = await run(
         context,
-        'query { a: session(id: "bm9wZQ") { id } b: session(id: "%s") { id } '
-        'sessions(personId: "%s") { id } rsvps(sessionId: "x") { status } '
-        'calendarConnections(personId: "x") { id } }'
-        % (encode_id("Match", "mt_" + "1" * 32), encode_id("Program", PROGRAM)),
+        f'query {{ a: session(id: "bm9wZQ") {{ id }} b: session(id: "{match_id}") {{ id }} '
+        f'sessions(personId: "{program_id}") {{ id }} rsvps(sessionId: "x") {{ status }} '
+        'calendarConnections(personId: "x") { id } }',
     )
     assert data == {"a": None, "b": None, "sessions": [], "rsvps": [], "calendarConnections": []}
     assert stub.calls == []
