@@ -32,7 +32,10 @@ class Service:
     async def call(self, tenant_id: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         token = self.minter.mint(Caller(tenant_id=tenant_id, principal="system"), "sessions")
         return await self.http.request(
-            method, f"/internal/sessions{path}", headers={"Authorization": f"Bearer {token}"}, **kwargs
+            method,
+            f"/internal/sessions{path}",
+            headers={"Authorization": f"Bearer {token}"},
+            **kwargs,
         )
 
     async def deliver(self, tenant_id: str, event: Event) -> None:

@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from contracts.matches import MatchAccepted
+from contracts.programs import ProgramPublished
 
 from services.sessions.tests.integration.sessions_api import (
     Service,
     accept,
     hire,
     match,
+    program,
     publish_program,
     tenant,
     types,
@@ -124,3 +126,33 @@ async def test_no_shared_hours_keeps_every_occurrence_unscheduled_with_the_reaso
     assert [s["status"] for s in series] == ["UNSCHEDULED"] * 3
     assert all("share no" in s["unscheduledReason"] for s in series)
     assert all(e == "session.scheduled" for e in types(await service.events(t)))
+
+
+async def test_an_acceptance_that_overtakes_its_program_is_planned_when_it_arrives(
+    service: Service,
+) -> None:
+    t = tenant()
+    await hire(service, t, "ber", "Europe/Berlin")
+    await hire(service, t, "par", "Europe/Paris")
+    snapshot = program("pg_late", cadence="FREQ=WEEKLY;COUNT=2")
+    match_id = "mt_" + "1" * 32
+    await service.deliver(
+        t, MatchAccepted.model_validate({"match": match(match_id, "pg_late", "ber", "par")})
+    )
+    assert await service.series(t, match_id) == []
+    await service.deliver(t, ProgramPublished.model_validate({"program": snapshot}))
+    assert [s["status"] for s in await service.series(t, match_id)] == ["SCHEDULED"] * 2
+
+
+async def test_a_person_heard_of_after_the_acceptance_gets_the_series_placed(
+    service: Service,
+) -> None:
+    t = tenant()
+    await hire(service, t, "ber", "Europe/Berlin")
+    program_id = await publish_program(service, t, cadence="FREQ=WEEKLY;COUNT=2")
+    match_id = await accept(service, t, program_id, "ber", "par")
+    waiting = await service.series(t, match_id)
+    assert [s["status"] for s in waiting] == ["UNSCHEDULED"] * 2
+    assert "does not know par" in waiting[0]["unscheduledReason"]
+    await hire(service, t, "par", "Europe/Paris")
+    assert [s["status"] for s in await service.series(t, match_id)] == ["SCHEDULED"] * 2

@@ -6,7 +6,7 @@ older events change nothing."""
 from collections.abc import Sequence
 from datetime import datetime
 
-from contracts.matches import MatchSnapshot
+from contracts.matches import MatchSnapshot, MatchStatus
 from contracts.people import PersonSnapshot
 from contracts.programs import ProgramSnapshot
 from sqlalchemy import update
@@ -80,6 +80,19 @@ class Replicas:
             .values(planned_at=now)
         )
         return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def unplanned_accepted(self, program_id: str) -> list[MatchSnapshot]:
+        """Accepted matches of the program whose series waits for the program to be known
+        (the acceptance can overtake the program: they travel on different topics)."""
+        rows = await self.session.exec(
+            select(KnownMatch).where(
+                col(KnownMatch.tenant_id) == self.tenant_id,
+                col(KnownMatch.program_id) == program_id,
+                col(KnownMatch.status) == MatchStatus.ACCEPTED.value,
+                col(KnownMatch.planned_at).is_(None),
+            )
+        )
+        return [MatchSnapshot.model_validate(r.snapshot) for r in rows.all()]
 
     async def people(self, person_ids: Sequence[str]) -> dict[str, PersonSnapshot]:
         if not person_ids:

@@ -30,13 +30,19 @@ LEFT = "{name} left the organization"
 MATCH_OVER = "the match ended"
 
 
-async def on_program(uow: UnitOfWork, received: Received) -> None:
-    event = received.event
-    assert isinstance(event, ProgramPublished | ProgramUpdated | ProgramClosed)
-    await Replicas(uow.session, received.tenant_id).keep_program(event.program)
-
-
 def org_handlers(rules: PlanSettings) -> dict[str, Handler]:
+    async def on_program(uow: UnitOfWork, received: Received) -> None:
+        """Keeps the program; an acceptance that overtook it (another topic) is planned now."""
+        event = received.event
+        assert isinstance(event, ProgramPublished | ProgramUpdated | ProgramClosed)
+        replicas = Replicas(uow.session, received.tenant_id)
+        await replicas.keep_program(event.program)
+        if isinstance(event, ProgramClosed):
+            return
+        await uow.session.flush()
+        for waiting in await replicas.unplanned_accepted(event.program.id):
+            await plan_match(uow, received.tenant_id, waiting, utcnow(), rules)
+
     async def on_person(uow: UnitOfWork, received: Received) -> None:
         await roster.apply(uow, received)
         event = received.event

@@ -52,9 +52,8 @@ async def plan_match(
     replicas = Replicas(uow.session, tenant_id)
     program = await replicas.program(match.program_id)
     if program is None:
-        # Programs are published before anyone enrolls; a match ahead of its program is a
-        # producer bug, logged rather than guessed at.
-        log.warning("match %s names unknown program %s", match.id, match.program_id)
+        # The acceptance overtook the program (another topic): planned when it arrives.
+        log.info("match %s waits for program %s", match.id, match.program_id)
         return []
     if not await replicas.claim_planning(match.id, now):
         return []
