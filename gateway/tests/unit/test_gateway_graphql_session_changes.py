@@ -508,3 +508,52 @@ async def test_what_sessions_answers_is_mapped(
     answer = await fetch_feed(upstreams, f"/calendar/{TOKEN}.ics")
     assert answer.status_code == status
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_deletions_answered_204_are_done_and_404_not_found(
+    sessions: tuple[Sessions, Upstreams],
+) -> None:
+    stub, upstreams = sessions
+    connection = "cc_" + "d" * 32
+    stub.answers[("DELETE", f"{S}/calendar-connections/{connection}")] = (204, None)
+    stub.answers[("DELETE", f"{S}/sessions/{SESSION}/rsvp/{MENTEE}")] = (204, None)
+    stub.answers[("GET", f"{S}/sessions/{SESSION}/rsvps")] = (
+        200,
+        [{"personId": HOST, "status": "CONFIRMED", "position": None}],
+    )
+    disconnect = "mutation($input: DisconnectCalendarInput!) { disconnectCalendar(input: $input) "
+    disconnect += f"{{ disconnected {ERRORS} }} }}"
+    cancel = "mutation($input: RsvpInput!) { cancelRsvp(input: $input) { "
+    cancel += f"rsvps {{ status position person {{ id }} }} {ERRORS} }} }}"
+
+    gone = await mutate(
+        upstreams, disconnect, calendarConnectionId=gid("CalendarConnection", connection)
+    )
+    unknown = await mutate(
+        upstreams, disconnect, calendarConnectionId=gid("CalendarConnection", "cc_" + "e" * 32)
+    )
+    stub.answers[("POST", "/internal/people/batch")] = (
+        200,
+        {
+            "items": [
+                {
+                    "id": HOST,
+                    "email": "h@example.com",
+                    "displayName": "H",
+                    "timeZone": "UTC",
+                    "status": "ACTIVE",
+                }
+            ]
+        },
+    )
+    freed = await mutate(
+        upstreams, cancel, sessionId=gid("Session", SESSION), personId=gid("Person", MENTEE)
+    )
+
+    assert gone == {"disconnected": True, "userErrors": []}
+    assert unknown["disconnected"] is False
+    assert [e["code"] for e in unknown["userErrors"]] == ["NOT_FOUND"]
+    assert freed == {
+        "rsvps": [{"status": "CONFIRMED", "position": None, "person": {"id": gid("Person", HOST)}}],
+        "userErrors": [],
+    }

@@ -92,37 +92,9 @@ class CalendarFeedView(ContractModel):
     path: str = Field(description="/calendar/{token}.ics on the gateway")
 
 
-# --- the words only the API uses, and S3's answers (calendar connections, office hours) -----
+# --- the words only the API uses ------------------------------------------------------------
 
 
 class RescheduleScope(StrEnum):
     THIS = "THIS"  # this occurrence only
     FOLLOWING = "FOLLOWING"  # this one and every later one of its series still ahead
-
-
-class CalendarProvider(StrEnum):
-    CALDAV = "CALDAV"
-    GOOGLE = "GOOGLE"
-    MICROSOFT = "MICROSOFT"
-
-
-class RsvpStatus(StrEnum):
-    CONFIRMED = "CONFIRMED"  # holds a seat
-    WAITLISTED = "WAITLISTED"  # in line (`position`, from 1) for the next free seat
-
-
-class CalendarConnectionView(ContractModel):
-    """A connected calendar, never its secrets."""
-
-    id: str
-    person_id: str
-    provider: CalendarProvider
-    state: str
-    last_error: str | None = None
-    connected_at: AwareDatetime
-
-
-class RsvpView(ContractModel):
-    person_id: str
-    status: RsvpStatus
-    position: int | None = Field(default=None, description="WAITLISTED: place in line, from 1")

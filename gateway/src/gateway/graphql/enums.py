@@ -2,7 +2,8 @@
 (importing them from here is what registers them with Strawberry)."""
 
 import strawberry
-from contracts.internal.sessions import CalendarProvider, RescheduleScope, RsvpStatus
+from contracts.internal.session_calendars import CalendarProvider, ConnectionState, RsvpStatus
+from contracts.internal.sessions import RescheduleScope
 from contracts.matches import MatchStatus, Optimality
 from contracts.people import PersonStatus
 from contracts.problems import Code
@@ -20,6 +21,7 @@ __all__ = [
     "CalendarProvider",
     "CalendarSync",
     "Code",
+    "ConnectionState",
     "MatchObjective",
     "MatchStatus",
     "ObjectiveMetric",
@@ -48,6 +50,7 @@ strawberry.enum(CalendarSync, description="Where a session stands in a connected
 strawberry.enum(AttendanceStatus)
 strawberry.enum(RescheduleScope, description="THIS occurrence, or it and the FOLLOWING ones")
 strawberry.enum(CalendarProvider)
+strawberry.enum(ConnectionState, description="FAILED: the provider refused; reconnect")
 strawberry.enum(RsvpStatus, description="WAITLISTED: in line for the next free seat")
 # Why a mutation changed nothing: the services' refusal codes, values unchanged.
 strawberry.enum(Code, name="UserErrorCode")

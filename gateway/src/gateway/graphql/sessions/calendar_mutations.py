@@ -6,7 +6,8 @@ import dataclasses
 from datetime import datetime
 
 import strawberry
-from contracts.internal.sessions import CalendarConnectionView, CalendarFeedView, WorkingHoursView
+from contracts.internal.session_calendars import CalendarConnectionView
+from contracts.internal.sessions import CalendarFeedView, WorkingHoursView
 from contracts.problems import Problem
 from pydantic.alias_generators import to_camel
 from strawberry.types import Info
@@ -92,6 +93,12 @@ class RevokeCalendarFeedPayload:
 @strawberry.type
 class CalendarConnectionPayload:
     calendar_connection: CalendarConnection | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class DisconnectCalendarPayload:
+    disconnected: bool = strawberry.field(description="Cairn no longer writes to that calendar")
     user_errors: list[UserError]
 
 
@@ -182,23 +189,17 @@ class CalendarsMutation:
     @strawberry.mutation(description="Disconnects a calendar; Cairn stops booking into it.")
     async def disconnect_calendar(
         self, info: Info[CairnContext, None], input: DisconnectCalendarInput
-    ) -> CalendarConnectionPayload:
+    ) -> DisconnectCalendarPayload:
         missing = not_found("calendar connection", "calendarConnectionId")
         key = decode_id("CalendarConnection", input.calendar_connection_id)
         if key is None:
-            return CalendarConnectionPayload(calendar_connection=None, user_errors=missing)
-        answer = await info.context.sessions.change(
-            CalendarConnectionView, "DELETE", endpoints.CALENDAR_CONNECTION, key
-        )
+            return DisconnectCalendarPayload(disconnected=False, user_errors=missing)
+        answer = await info.context.sessions.remove(endpoints.CALENDAR_CONNECTION, key)
         if isinstance(answer, Problem):
-            return CalendarConnectionPayload(
-                calendar_connection=None, user_errors=from_problem(answer)
-            )
-        if answer is None:
-            return CalendarConnectionPayload(calendar_connection=None, user_errors=missing)
-        return CalendarConnectionPayload(
-            calendar_connection=CalendarConnection.of(answer), user_errors=[]
-        )
+            return DisconnectCalendarPayload(disconnected=False, user_errors=from_problem(answer))
+        if not answer:
+            return DisconnectCalendarPayload(disconnected=False, user_errors=missing)
+        return DisconnectCalendarPayload(disconnected=True, user_errors=[])
 
 
 def _members(fields: CalDavInput | OAuthGrantInput | None) -> dict[str, object]:

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from typing import Any
 
 import strawberry
-from contracts.internal.sessions import RsvpView, SessionView
-from contracts.pages import Items
+from contracts.internal.session_calendars import RsvpView
+from contracts.internal.sessions import SessionView
 from contracts.problems import Problem
 from contracts.sessions import ActionItemSnapshot
 from strawberry.types import Info
@@ -17,6 +17,7 @@ from gateway.graphql.context import CairnContext
 from gateway.graphql.enums import AttendanceStatus, RescheduleScope
 from gateway.graphql.ids import decode_id
 from gateway.graphql.sessions import endpoints
+from gateway.graphql.sessions.queries import RsvpList
 from gateway.graphql.sessions.types import ActionItem, Rsvp, Session, remembered_session
 from gateway.graphql.user_errors import UserError, from_problem, not_found
 
@@ -361,11 +362,12 @@ class SessionsMutation:
             person = _key("Person", input.person_id, "personId")
         except _Missing as missing:
             return RsvpsPayload(rsvps=None, user_errors=missing.errors)
-        answer = await info.context.sessions.change(
-            Items[RsvpView], "DELETE", endpoints.RSVP_OF_PERSON, session, person
-        )
+        answer = await info.context.sessions.remove(endpoints.RSVP_OF_PERSON, session, person)
         if isinstance(answer, Problem):
             return RsvpsPayload(rsvps=None, user_errors=from_problem(answer))
-        if answer is None:
-            return RsvpsPayload(rsvps=None, user_errors=not_found("RSVP", "personId"))
-        return RsvpsPayload(rsvps=[Rsvp.of(r) for r in answer.items], user_errors=[])
+        if not answer:
+            return RsvpsPayload(rsvps=None, user_errors=not_found("session", "sessionId"))
+        after = await info.context.sessions.read(RsvpList, endpoints.RSVPS, session)
+        return RsvpsPayload(
+            rsvps=[Rsvp.of(r) for r in (after.root if after else [])], user_errors=[]
+        )

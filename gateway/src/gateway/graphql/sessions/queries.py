@@ -5,10 +5,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
-from contracts.internal.sessions import CalendarConnectionView, RsvpView, SessionView
+from contracts.internal.session_calendars import CalendarConnectionView, RsvpView
+from contracts.internal.sessions import SessionView
 from contracts.pages import Connection as ConnectionView
 from contracts.pages import Edge as EdgeView
 from contracts.pages import Items
+from pydantic import RootModel
 from strawberry.types import Info
 
 from gateway.graphql.context import CairnContext
@@ -18,6 +20,7 @@ from gateway.graphql.relay import DEFAULT_PAGE, Connection, connection, page_siz
 from gateway.graphql.sessions import endpoints
 from gateway.graphql.sessions.types import CalendarConnection, Rsvp, Session, remembered_session
 
+RsvpList = RootModel[list[RsvpView]]  # answered as a bare list
 NOTHING = object()
 Since = Annotated[
     datetime | None, strawberry.argument(name="from")
@@ -129,5 +132,5 @@ class SessionsQuery:
         key = decode_id("Session", session_id)
         if key is None:
             return []
-        answer = await info.context.sessions.read(Items[RsvpView], endpoints.RSVPS, key)
-        return [Rsvp.of(r) for r in (answer.items if answer else [])]
+        answer = await info.context.sessions.read(RsvpList, endpoints.RSVPS, key)
+        return [Rsvp.of(r) for r in (answer.root if answer else [])]

@@ -10,14 +10,8 @@ per field and level); `sessions_of_match` and `sessions_of_person` serve `Match.
 from datetime import date, datetime
 
 import strawberry
-from contracts.internal.sessions import (
-    AttendanceView,
-    CalendarConnectionView,
-    RsvpView,
-    SessionView,
-    SyncView,
-    WorkingHoursView,
-)
+from contracts.internal.session_calendars import CalendarConnectionView, RsvpView
+from contracts.internal.sessions import AttendanceView, SessionView, SyncView, WorkingHoursView
 from contracts.sessions import ActionItemSnapshot
 from strawberry.scalars import JSON
 from strawberry.types import Info
@@ -27,6 +21,7 @@ from gateway.graphql.enums import (
     AttendanceStatus,
     CalendarProvider,
     CalendarSync,
+    ConnectionState,
     RsvpStatus,
     SessionKind,
     SessionStatus,
@@ -294,7 +289,7 @@ class CalendarConnection:
     id: strawberry.ID
     person: Person = strawberry.field(resolver=_person)
     provider: CalendarProvider
-    state: str
+    state: ConnectionState
     last_error: str | None
     connected_at: datetime
 
