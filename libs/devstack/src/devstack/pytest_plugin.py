@@ -208,7 +208,9 @@ async def start_system(database_factory: DatabaseFactory, work_dir: Path) -> Run
         log_dir=work_dir / "logs",
         trace_exporter="console",
     )
-    await asyncio.to_thread(stack.start, 90.0)
+    # A loaded machine (several stacks at once) may need longer: CAIRN_STACK_START_TIMEOUT_S.
+    timeout_s = float(os.environ.get("CAIRN_STACK_START_TIMEOUT_S", "90"))
+    await asyncio.to_thread(stack.start, timeout_s)
     return RunningSystem(stack, urls)
 
 
