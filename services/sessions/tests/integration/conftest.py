@@ -6,6 +6,7 @@ import httpx
 import pytest_asyncio
 from devstack.pytest_plugin import DatabaseFactory
 from persistence.migrations import upgrade_async
+from runtime.sealing import new_key
 from service_auth.tokens import TokenMinter, generate_keypair
 from sessions.bootstrap import MIGRATIONS, SessionsService
 from sessions.config import SessionsSettings
@@ -20,7 +21,12 @@ async def service(database_factory: DatabaseFactory) -> AsyncIterator[Service]:
     await upgrade_async(MIGRATIONS, url)
     private, public = generate_keypair()
     app = create_app(
-        SessionsSettings(database_url=url, run_workers=False, service_token_public_key=public)
+        SessionsSettings(
+            database_url=url,
+            run_workers=False,
+            service_token_public_key=public,
+            sealing_keys=new_key(),
+        )
     )
     sessions: SessionsService = app.state.sessions
     async with httpx.AsyncClient(

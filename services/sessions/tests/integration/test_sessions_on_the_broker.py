@@ -5,6 +5,7 @@ cairn.sessions.sessions, keyed by the match; a leaver published later cancels wh
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord
@@ -18,6 +19,7 @@ from messaging.envelope import envelope_for
 from messaging.publisher import Publisher
 from messaging.settings import KafkaSettings
 from messaging.testing import read_topic
+from runtime.sealing import new_key
 from service_auth.tokens import generate_keypair
 from sessions import bootstrap
 from sessions.adapters.replicas import Replicas
@@ -30,7 +32,7 @@ from services.sessions.tests.integration.sessions_api import match, person, prog
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-def _of(records: list[ConsumerRecord[bytes, bytes]], key: str, kind: str) -> list[dict]:  # type: ignore[type-arg]
+def _of(records: list[ConsumerRecord[bytes, bytes]], key: str, kind: str) -> list[Any]:
     out = []
     for r in records:
         headers = {k: v.decode() for k, v in r.headers}
@@ -44,7 +46,9 @@ async def test_planning_and_a_leaver_through_the_broker(
 ) -> None:
     url = await database_factory("sessions_broker")
     _, public = generate_keypair()
-    settings = SessionsSettings(database_url=url, service_token_public_key=public)
+    settings = SessionsSettings(
+        database_url=url, service_token_public_key=public, sealing_keys=new_key()
+    )
     service = bootstrap.build(settings, KafkaSettings(bootstrap_servers=broker))
     t = tenant()
     program_id = "pg_broker"

@@ -1,9 +1,9 @@
 """Who can meet when: each attendee's zone and working hours, and what their calendars say.
 
-Busy times today are Cairn's own booked sessions (`booked_busy`): overbooking a person inside
-Cairn is impossible because every slot is searched against them. Connected calendars (CalDAV,
-Google, Microsoft) add their free/busy through `calendar_sync.busy_for` (the calendars part
-of this service); until that is wired here, `availability` is Cairn's sessions alone."""
+Busy times are Cairn's own booked sessions (`booked_busy`: overbooking a person inside Cairn
+is impossible because every slot is searched against them) together with what their
+connected calendars (CalDAV, Google, Microsoft) answer through `calendar_sync.busy_for`; a
+calendar that cannot be read makes the person `Unknown`, so no slot is offered on a guess."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +18,7 @@ from sessions.adapters.sessions import Sessions
 from sessions.domain.intervals import Interval
 from sessions.domain.slots import Attendee, Busy, Unknown
 from sessions.domain.zones import zone_named
+from sessions.service_layer.calendar_sync import busy_for
 
 
 async def booked_busy(
@@ -40,7 +41,16 @@ async def availability(
     window: Interval,
     exclude: Sequence[str] = (),
 ) -> dict[str, Busy | Unknown]:
-    return dict(await booked_busy(db, tenant_id, person_ids, window, exclude))
+    booked = await booked_busy(db, tenant_id, person_ids, window, exclude)
+    calendars = await busy_for(db, tenant_id, person_ids, window)
+    out: dict[str, Busy | Unknown] = {}
+    for person_id in person_ids:
+        theirs = calendars.get(person_id, Busy())
+        own = booked.get(person_id, Busy())
+        out[person_id] = (
+            theirs if isinstance(theirs, Unknown) else Busy(own.intervals + theirs.intervals)
+        )
+    return out
 
 
 @dataclass(frozen=True)

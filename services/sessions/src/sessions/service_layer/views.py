@@ -5,7 +5,7 @@ part, so a page or a batch costs the same few queries as one session."""
 
 from collections.abc import Sequence
 
-from contracts.internal.sessions import AttendanceView, ModuleView, SessionView
+from contracts.internal.sessions import AttendanceView, ModuleView, SessionView, SyncView
 from contracts.programs import ProgramSnapshot
 from messaging.outbox import UnitOfWork
 
@@ -13,6 +13,7 @@ from sessions.adapters.action_items import ActionItems
 from sessions.adapters.replicas import Replicas
 from sessions.adapters.sessions import Sessions
 from sessions.domain.lifecycle import Session
+from sessions.service_layer.calendar_sync import sync_states
 
 
 async def session_views(
@@ -31,6 +32,7 @@ async def session_views(
         list(dict.fromkeys(m for s in sessions for m in s.match_ids))
     )
     attendance = await Sessions(uow.session, tenant_id).attendance(ids)
+    synced = await sync_states(uow.session, tenant_id, ids)
     out = []
     for s in sessions:
         agenda = [
@@ -50,7 +52,12 @@ async def session_views(
                     AttendanceView(person_id=p, status=attendance[s.id].get(p))
                     for p in s.attendee_ids
                 ],
-                sync=[],
+                sync=[
+                    SyncView(
+                        person_id=r.person_id, provider=r.provider, state=r.state, error=r.error
+                    )
+                    for r in synced.get(s.id, [])
+                ],
                 held_at=s.held_at,
                 cancelled_reason=s.cancelled_reason,
             )
