@@ -32,4 +32,8 @@ async def test_the_demo_walks_the_journey(system: RunningSystem) -> None:
     assert "all 32 people visible in GraphQL" in out
     assert "mentees matched" in out and "matches proposed" in out
     assert out.count(": ACCEPTED") == 2
+    assert out.count(" sessions booked") == 2  # each accepted pair's series
+    assert "'s next sessions (" in out and " with " in out
+    assert f"{system.url('gateway')}/calendar/" in out and ".ics" in out
+    assert "# issueCalendarFeed" in out
     assert "# runMatching" in out and "mutation(" in out  # the GraphQL it used

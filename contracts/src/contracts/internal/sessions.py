@@ -2,6 +2,9 @@
 module, the agenda carried from earlier sessions, action items, attendance and calendar sync),
 a person's working hours and calendar feed, and the batches the gateway's DataLoaders ask for."""
 
+from enum import StrEnum
+from typing import Final
+
 from pydantic import AwareDatetime, Field
 
 from contracts.base import ContractModel
@@ -77,8 +80,21 @@ class WorkingHoursView(ContractModel):
     customized: bool = Field(description="False: the default Mon-Fri 09:00-17:00")
 
 
+# A feed token as sessions mints it: 32 random bytes, url-safe base64 without padding. The
+# gateway refuses any other shape before it calls anything.
+FEED_TOKEN_PATTERN: Final = r"[A-Za-z0-9_-]{43}"  # noqa: S105  (a shape, not a secret)
+
+
 class CalendarFeedView(ContractModel):
     """Shown once: only the token's digest is kept, so a lost token is rotated, not shown."""
 
     token: str
     path: str = Field(description="/calendar/{token}.ics on the gateway")
+
+
+# --- the words only the API uses ------------------------------------------------------------
+
+
+class RescheduleScope(StrEnum):
+    THIS = "THIS"  # this occurrence only
+    FOLLOWING = "FOLLOWING"  # this one and every later one of its series still ahead

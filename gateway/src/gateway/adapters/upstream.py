@@ -87,7 +87,7 @@ class ServiceClient:
         if response.status_code == 404:
             return None
         if 400 <= response.status_code < 500:
-            raise UpstreamRejected(_problem(response))
+            raise UpstreamRejected(problem_of(response))
         if response.status_code >= 500:
             log.error("%s answered %s: %s", self._audience, response.status_code, response.text)
             raise UpstreamUnavailable(f"{self._audience} answered {response.status_code}")
@@ -97,6 +97,21 @@ class ServiceClient:
             raise UpstreamAnswerUnreadable(
                 f"{self._audience} answered {method} {built} with no {answer.__name__}: {exc}"
             ) from exc
+
+    async def fetch(
+        self, method: str, template: str, caller: Caller, *, keys: Sequence[str] = ()
+    ) -> httpx.Response:
+        """The answer as it came (a body that is not JSON, or none): the caller maps the
+        statuses."""
+        token = self._minter.mint(caller, self._audience)
+        try:
+            return await self._http.request(
+                method,
+                f"{self._base_url}{path(template, *keys)}",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        except httpx.HTTPError as exc:
+            raise UpstreamUnavailable(f"{self._audience} unreachable: {exc!r}") from exc
 
     async def send(
         self,
@@ -131,9 +146,10 @@ class Upstreams:
 
     profiles: ServiceClient
     matching: ServiceClient
+    sessions: ServiceClient
 
 
-def _problem(response: httpx.Response) -> Problem:
+def problem_of(response: httpx.Response) -> Problem:
     """The refusal's problem+json; a body that is none (a proxy's page, say) as a bare one."""
     try:
         return Problem.model_validate_json(response.content)

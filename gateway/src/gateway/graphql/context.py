@@ -17,12 +17,16 @@ class CairnContext(BaseContext):
     caller: Caller
     upstreams: Upstreams
     limits: QueryLimits = field(default_factory=QueryLimits)
+    # Where clients reach the gateway (GATEWAY_PUBLIC_BASE_URL): calendar feed URLs.
+    public_base_url: str = "http://127.0.0.1:8000"
     profiles: Service = field(init=False)
     matching: Service = field(init=False)
+    sessions: Service = field(init=False)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         super().__init__()
         self.profiles = Service(self.upstreams.profiles, self.caller)
         self.matching = Service(self.upstreams.matching, self.caller)
-        self.loaders = Loaders(self.profiles, self.matching)
+        self.sessions = Service(self.upstreams.sessions, self.caller)
+        self.loaders = Loaders(self.profiles, self.matching, self.sessions)

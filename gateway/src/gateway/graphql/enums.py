@@ -2,6 +2,8 @@
 (importing them from here is what registers them with Strawberry)."""
 
 import strawberry
+from contracts.internal.session_calendars import CalendarProvider, ConnectionState, RsvpStatus
+from contracts.internal.sessions import RescheduleScope
 from contracts.matches import MatchStatus, Optimality
 from contracts.people import PersonStatus
 from contracts.problems import Code
@@ -12,9 +14,14 @@ from contracts.programs import (
     ProgramKind,
     ProgramStatus,
 )
+from contracts.sessions import AttendanceStatus, CalendarSync, SessionKind, SessionStatus
 
 __all__ = [
+    "AttendanceStatus",
+    "CalendarProvider",
+    "CalendarSync",
     "Code",
+    "ConnectionState",
     "MatchObjective",
     "MatchStatus",
     "ObjectiveMetric",
@@ -23,6 +30,10 @@ __all__ = [
     "PersonStatus",
     "ProgramKind",
     "ProgramStatus",
+    "RescheduleScope",
+    "RsvpStatus",
+    "SessionKind",
+    "SessionStatus",
 ]
 
 strawberry.enum(PersonStatus)
@@ -33,5 +44,13 @@ strawberry.enum(MatchObjective, description="What a match run maximizes")
 strawberry.enum(ObjectiveMetric)
 strawberry.enum(MatchStatus)
 strawberry.enum(Optimality, description="How good a match run's answer is known to be")
+strawberry.enum(SessionStatus, description="UNSCHEDULED: planned, but no slot fits everyone")
+strawberry.enum(SessionKind)
+strawberry.enum(CalendarSync, description="Where a session stands in a connected calendar")
+strawberry.enum(AttendanceStatus)
+strawberry.enum(RescheduleScope, description="THIS occurrence, or it and the FOLLOWING ones")
+strawberry.enum(CalendarProvider)
+strawberry.enum(ConnectionState, description="FAILED: the provider refused; reconnect")
+strawberry.enum(RsvpStatus, description="WAITLISTED: in line for the next free seat")
 # Why a mutation changed nothing: the services' refusal codes, values unchanged.
 strawberry.enum(Code, name="UserErrorCode")

@@ -16,13 +16,22 @@ from gateway.graphql.people.mutations import PeopleMutation
 from gateway.graphql.people.queries import PeopleQuery
 from gateway.graphql.programs.mutations import ProgramsMutation
 from gateway.graphql.programs.queries import ProgramsQuery
+from gateway.graphql.sessions.calendar_mutations import CalendarsMutation
+from gateway.graphql.sessions.mutations import SessionsMutation
+from gateway.graphql.sessions.queries import SessionsQuery
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
 
-QUERIES: tuple[type, ...] = (PeopleQuery, ProgramsQuery, MatchingQuery)
-MUTATIONS: tuple[type, ...] = (PeopleMutation, ProgramsMutation, MatchingMutation)
+QUERIES: tuple[type, ...] = (PeopleQuery, ProgramsQuery, MatchingQuery, SessionsQuery)
+MUTATIONS: tuple[type, ...] = (
+    PeopleMutation,
+    ProgramsMutation,
+    MatchingMutation,
+    SessionsMutation,
+    CalendarsMutation,
+)
 
 schema = Schema(
     query=merge_types("Query", QUERIES),

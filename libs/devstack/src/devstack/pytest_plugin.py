@@ -128,7 +128,7 @@ class RunningSystem:
             capture_output=True,
             text=True,
             check=True,
-            timeout=60,
+            timeout=float(os.environ.get("CAIRN_STACK_START_TIMEOUT_S", "60")),
         )
         credentials: dict[str, str] = json.loads(out.stdout)
         return credentials
@@ -208,7 +208,10 @@ async def start_system(database_factory: DatabaseFactory, work_dir: Path) -> Run
         log_dir=work_dir / "logs",
         trace_exporter="console",
     )
-    await asyncio.to_thread(stack.start, 90.0)
+    # A loaded machine (several stacks at once) may need longer: CAIRN_STACK_START_TIMEOUT_S
+    # (also the wait for the CLI, whose imports alone take seconds).
+    timeout_s = float(os.environ.get("CAIRN_STACK_START_TIMEOUT_S", "90"))
+    await asyncio.to_thread(stack.start, timeout_s)
     return RunningSystem(stack, urls)
 
 
