@@ -19,7 +19,7 @@ from contracts.people import (
 )
 from contracts.programs import ProgramClosed, ProgramPublished, ProgramUpdated
 from messaging.consumer import Handler, Received
-from messaging.outbox import UnitOfWork
+from messaging.outbox import UnitOfWork, utcnow
 
 from feedback.adapters import figures_store
 from feedback.adapters.facts_store import enrollment_of
@@ -97,7 +97,7 @@ async def on_person(uow: UnitOfWork, received: Received) -> None:
             row.left_at = None
     await bump_org_version(uow, tenant_id)
     if person.status is PersonStatus.TERMINATED:
-        await withdraw_for_leaver(uow, tenant_id, person.id)
+        await withdraw_for_leaver(uow, tenant_id, person.id, utcnow())
 
 
 async def on_program(uow: UnitOfWork, received: Received) -> None:

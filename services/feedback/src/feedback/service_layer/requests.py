@@ -124,8 +124,11 @@ async def change_status(
     await figures_store.record(uow.session, row.tenant_id, request_of(row), previous)
 
 
-async def withdraw_for_leaver(uow: UnitOfWork, tenant_id: str, person_id: str) -> int:
-    """A leaver is asked nothing more: their pending requests are withdrawn."""
+async def withdraw_for_leaver(
+    uow: UnitOfWork, tenant_id: str, person_id: str, now: datetime
+) -> int:
+    """A leaver is asked nothing more: their pending requests are withdrawn (one whose time
+    was already up stays what it became: expired)."""
     rows = (
         await uow.session.exec(
             select(FeedbackRequestRow).where(
@@ -136,7 +139,10 @@ async def withdraw_for_leaver(uow: UnitOfWork, tenant_id: str, person_id: str) -
         )
     ).all()
     for row in rows:
-        await change_status(uow, row, RequestStatus.WITHDRAWN, None)
+        late = now >= row.expires_at
+        await change_status(
+            uow, row, RequestStatus.EXPIRED if late else RequestStatus.WITHDRAWN, None
+        )
     return len(rows)
 
 
