@@ -1,4 +1,4 @@
-"""FeedbackApi insights end to end, on the real broker: a seeded org (through the signed HRIS
+"""Feedback insights end to end, on the real broker: a seeded org (through the signed HRIS
 webhook) and program (through GraphQL), matches and sessions as their services publish them,
 answers through feedback's API, promotions pushed after the program started — and every number
 in the program's insights equal to one computed here, independently, from the raw data."""
