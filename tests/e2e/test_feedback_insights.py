@@ -26,7 +26,7 @@ from devstack.pytest_plugin import RunningSystem, eventually
 from gateway.graphql.ids import decode_id
 from service_auth.tokens import Caller, TokenMinter
 
-from tests.e2e.test_programs_graphql import CREATE, ENROLL, OPEN, ok, people_ids
+from tests.e2e.test_programs_graphql import CREATE, ENROLL, OPEN, ok
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -197,13 +197,20 @@ async def seed_program(
 
 
 async def raw_people(system: RunningSystem, key: str, external: list[str]) -> dict[str, str]:
-    opaque = await people_ids(system, key, external)
-    found = {}
-    for x, value in opaque.items():
-        raw = decode_id("Person", value)
+    """Opaque ids by external id, and raw ids under "raw:<external id>", once profiles has
+    everyone (patient: a loaded machine takes its time)."""
+    query = "query($e: String) { person(externalId: $e) { id } }"
+    found: dict[str, str] = {}
+    for x in external:
+
+        async def known(x: str = x) -> Any:
+            return (await ok(system, key, query, {"e": x}))["person"]
+
+        opaque = (await eventually(known, timeout_s=180))["id"]
+        raw = decode_id("Person", opaque)
         assert raw is not None
-        found[x] = raw
-    return opaque | {f"raw:{x}": r for x, r in found.items()}
+        found[x], found[f"raw:{x}"] = opaque, raw
+    return found
 
 
 async def test_every_insight_equals_its_independent_computation(system: RunningSystem) -> None:
@@ -237,7 +244,7 @@ async def test_every_insight_equals_its_independent_computation(system: RunningS
         wanted = (found["eligible"], found["enrolledMentors"], found["enrolledMentees"])
         return found if wanted == (35, 6, 14) else None
 
-    await eventually(people_known, timeout_s=60)
+    await eventually(people_known, timeout_s=180)
 
     # Seven relationships: five held sessions (ACTIVE), one of those completed, one ended.
     now = datetime.now(UTC)
@@ -274,7 +281,7 @@ async def test_every_insight_equals_its_independent_computation(system: RunningS
         mine = await api.requests_of(mentee_of_first)
         return mine if len(mine) == held_per_match[0] + 1 else None
 
-    await eventually(requests_issued, timeout_s=60)
+    await eventually(requests_issued, timeout_s=180)
 
     # Answers: ratings and recommend scores across the NPS boundaries (6 a detractor, 7 a
     # passive, 9 a promoter), from mentees of the held sessions.
@@ -322,7 +329,7 @@ async def test_every_insight_equals_its_independent_computation(system: RunningS
         )
         return found if ready else None
 
-    insights = await eventually(settled, timeout_s=90)
+    insights = await eventually(settled, timeout_s=180)
 
     # Participation and engagement, from the raw data.
     assert insights["enrolledMentors"] == len(mentors)
