@@ -2,9 +2,10 @@
 (importing them from here is what registers them with Strawberry)."""
 
 import strawberry
-from contracts.internal.session_calendars import CalendarProvider, ConnectionState, RsvpStatus
+from contracts.internal.session_calendars import CalendarProvider, ConnectionState
 from contracts.internal.sessions import RescheduleScope
 from contracts.matches import MatchStatus, Optimality
+from contracts.office_hours import RsvpStatus
 from contracts.people import PersonStatus
 from contracts.problems import Code
 from contracts.programs import (
