@@ -9,11 +9,14 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from devstack.pytest_plugin import DatabaseFactory
 from fastapi import FastAPI
 from feedback.config import FeedbackSettings
 from feedback.entrypoints.api import create_app as feedback_app
 from matching.config import MatchingSettings
 from matching.entrypoints.api import create_app as matching_app
+from persistence.migrations import upgrade_async
+from profiles.bootstrap import MIGRATIONS as PROFILES_MIGRATIONS
 from profiles.config import ProfilesSettings
 from profiles.entrypoints.api import create_app as profiles_app
 from runtime.problems import PROBLEM_JSON
@@ -24,6 +27,12 @@ from sessions.entrypoints.api import create_app as sessions_app
 on_session_loop = pytest.mark.asyncio(loop_scope="session")
 
 PRIVATE, PUBLIC = generate_keypair()
+DRAFT = {
+    "name": "Fuzzed Leaders",
+    "kind": "ONE_ON_ONE",
+    "startsOn": "2027-01-04",
+    "curriculum": {"cadence": "freq=weekly;count=4", "sessionMinutes": 45},
+}
 PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 
@@ -160,3 +169,27 @@ def test_every_service_documents_its_error_answers(service: str, apps: dict[str,
     assert readiness["503"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Readiness"
     }
+
+
+@on_session_loop
+async def test_a_refusal_in_the_resource_state_is_a_documented_409_problem(
+    database_factory: DatabaseFactory,
+) -> None:
+    url = await database_factory("profiles")
+    await upgrade_async(PROFILES_MIGRATIONS, url)
+    app = profiles_app(
+        ProfilesSettings(database_url=url, service_token_public_key=PUBLIC, run_workers=False)
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://profiles") as http:
+        created = await http.post("/internal/programs", json=DRAFT, headers=token_header())
+        assert created.status_code == 201, created.text
+        close = f"/internal/programs/{created.json()['id']}/close"
+        assert (await http.post(close, headers=token_header())).status_code == 200
+        again = await http.post(close, headers=token_header())
+    await app.state.process.engine.dispose()
+    assert again.status_code == 409
+    assert again.headers["content-type"] == PROBLEM_JSON
+    assert again.json()["code"] == "NOT_ALLOWED_IN_STATE"
+    documented = app.openapi()["paths"]["/internal/programs/{program_id}/close"]["post"]
+    assert documented["responses"]["409"]["content"] == PROBLEM_CONTENT

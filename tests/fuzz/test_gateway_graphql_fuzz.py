@@ -1,0 +1,40 @@
+"""The gateway's GraphQL schema, fuzzed on the live system with a real API key: every query and
+mutation schemathesis writes is answered without a 5xx, without an INTERNAL or UNAVAILABLE
+error (an exception the gateway did not expect, or a service failing behind it), and within
+the schema (no null in a non-null field)."""
+
+from typing import Any
+
+import schemathesis
+from devstack.pytest_plugin import RunningSystem
+from schemathesis.config import SchemathesisConfig
+from schemathesis.graphql import from_url
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from tests.fuzz.fuzzing import fuzz
+
+# What only a failure on our side answers; every other code names what the caller got wrong.
+SERVER_SIDE = {"INTERNAL", "UNAVAILABLE"}
+
+
+@schemathesis.check
+def no_server_side_error(ctx: Any, response: Any, case: Any) -> None:
+    assert response.status_code < 500, f"{response.status_code}: {response.text[:500]}"
+    for error in response.json().get("errors") or []:
+        code = (error.get("extensions") or {}).get("code")
+        # No code and no path: refused while validating the query (the caller's mistake).
+        assert code not in SERVER_SIDE, f"server-side error: {error}"
+        assert code is not None or "path" not in error, f"an error without a code: {error}"
+
+
+def test_every_query_and_mutation_is_answered_without_a_server_error(
+    system: RunningSystem,
+) -> None:
+    tenant = system.create_tenant("Fuzzing Co")
+    headers = {"Authorization": f"Bearer {tenant['apiKey']}"}
+    url = f"{system.url('gateway')}/graphql"
+    schema = from_url(url, config=SchemathesisConfig(), headers=headers)
+    failures = fuzz(
+        schema, url, lambda: headers, [no_server_side_error, response_schema_conformance]
+    )
+    assert not failures, "\n\n".join(failures)
