@@ -2,7 +2,7 @@
 routing itself raises are problem+json like every other error, and every service's OpenAPI
 documents the error answers its routes really give."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +57,10 @@ def service_apps(base: Path) -> dict[str, FastAPI]:
 
 
 @pytest.fixture(scope="module")
-def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, FastAPI]:
-    return service_apps(tmp_path_factory.mktemp("apps"))
+def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, FastAPI]]:
+    built = service_apps(tmp_path_factory.mktemp("apps"))
+    yield built
+    built["matching"].state.matching.pool.shutdown(wait=True)
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")

@@ -158,8 +158,10 @@ class ServiceProcess:
         app.include_router(self.health_router())
         for router in routers:
             app.include_router(router)
-        # Every route's real error answers in its OpenAPI, new routes included.
-        document_error_answers(app)
+        if service_token_public_key is not None:
+            # A service's routes: their real error answers in its OpenAPI, new routes included.
+            # (The gateway's public surfaces answer in their own formats, SCIM's for one.)
+            document_error_answers(app)
         instrument_fastapi(app)
         return app
 
