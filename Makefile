@@ -44,7 +44,7 @@ chaos: setup
 	$(BIN)/python -m devstack.chaos --json var/chaos/report.json $(CHAOS)
 
 # schemathesis on every service's OpenAPI and the gateway's GraphQL schema, on the live system:
-# FUZZ cases per operation (make test runs 6 of each).
+# FUZZ cases per operation (make test runs 4 of each).
 FUZZ ?= 200
 fuzz: setup
 	CAIRN_FUZZ_EXAMPLES=$(FUZZ) $(BIN)/pytest tests/fuzz $(PYTEST_ARGS)

@@ -29,7 +29,7 @@ OPENAPI_CHECKS = [
 
 def budget() -> int:
     """Examples per operation: short in `make test`, long in `make fuzz` (CAIRN_FUZZ_EXAMPLES)."""
-    return int(os.environ.get("CAIRN_FUZZ_EXAMPLES", "6"))
+    return int(os.environ.get("CAIRN_FUZZ_EXAMPLES", "4"))
 
 
 def send(http: httpx.Client, case: Any, base_url: str, headers: dict[str, str]) -> httpx.Response:
