@@ -36,6 +36,11 @@ def send(http: httpx.Client, case: Any, base_url: str, headers: dict[str, str]) 
     """The case as schemathesis would send it (its `requests` keyword arguments), over httpx."""
     kwargs = case.as_transport_kwargs(base_url=base_url, headers=headers)
     body: dict[str, Any] = {}
+    if kwargs.get("cookies"):  # none of Cairn's operations takes one; sent as a header if so
+        body["headers"] = {
+            **kwargs["headers"],
+            "cookie": "; ".join(f"{name}={value}" for name, value in kwargs["cookies"].items()),
+        }
     if "json" in kwargs:
         body["json"] = kwargs["json"]
     elif kwargs.get("data") is not None:
@@ -45,8 +50,7 @@ def send(http: httpx.Client, case: Any, base_url: str, headers: dict[str, str]) 
         kwargs["method"],
         kwargs["url"],
         params=kwargs.get("params"),
-        headers=kwargs.get("headers"),
-        cookies=kwargs.get("cookies"),
+        headers=body.pop("headers", kwargs.get("headers")),
         files=kwargs.get("files"),
         **body,
     )
