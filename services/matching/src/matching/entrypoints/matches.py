@@ -10,6 +10,7 @@ from contracts.matches import MatchSnapshot, MatchStatus
 from contracts.pages import DEFAULT_PAGE, Connection, Edge, Items
 from fastapi import APIRouter, Query
 from messaging.outbox import utcnow
+from runtime.error_answers import refused_with
 from runtime.pages import After, First, decode_cursor, encode_cursor
 from runtime.refusals import invalid, not_found
 from runtime.units import UowDep
@@ -104,7 +105,11 @@ async def match(match_id: str, caller: CallerDep, uow: UowDep) -> MatchSnapshot:
     return found.snapshot()
 
 
-@router.get("/programs/{program_id}/suggestions", response_model=Items[MentorSuggestion])
+@router.get(
+    "/programs/{program_id}/suggestions",
+    response_model=Items[MentorSuggestion],
+    responses=refused_with(409),
+)
 async def suggestions(
     program_id: str,
     caller: CallerDep,
@@ -126,7 +131,12 @@ async def suggestions(
     )
 
 
-@router.post("/programs/{program_id}/choices", status_code=201, response_model=MatchSnapshot)
+@router.post(
+    "/programs/{program_id}/choices",
+    status_code=201,
+    response_model=MatchSnapshot,
+    responses=refused_with(409),
+)
 async def choose_mentor(
     program_id: str, body: ChoiceRequest, caller: CallerDep, uow: UowDep, matching: MatchingDep
 ) -> MatchSnapshot:
@@ -142,7 +152,9 @@ async def choose_mentor(
     return chosen.snapshot()
 
 
-@router.post("/matches/{match_id}/accept", response_model=MatchSnapshot)
+@router.post(
+    "/matches/{match_id}/accept", response_model=MatchSnapshot, responses=refused_with(409)
+)
 async def accept(
     match_id: str, body: DecisionRequest, caller: CallerDep, uow: UowDep
 ) -> MatchSnapshot:
@@ -150,7 +162,9 @@ async def accept(
     return decided.snapshot()
 
 
-@router.post("/matches/{match_id}/decline", response_model=MatchSnapshot)
+@router.post(
+    "/matches/{match_id}/decline", response_model=MatchSnapshot, responses=refused_with(409)
+)
 async def decline(
     match_id: str, body: DecisionRequest, caller: CallerDep, uow: UowDep
 ) -> MatchSnapshot:
@@ -160,7 +174,7 @@ async def decline(
     return decided.snapshot()
 
 
-@router.post("/matches/{match_id}/end", response_model=MatchSnapshot)
+@router.post("/matches/{match_id}/end", response_model=MatchSnapshot, responses=refused_with(409))
 async def end(
     match_id: str, body: DecisionRequest, caller: CallerDep, uow: UowDep
 ) -> MatchSnapshot:
