@@ -5,8 +5,9 @@ all of them (`*`)."""
 from collections.abc import Iterable
 from typing import Final
 
-from contracts import topics
 from contracts.catalog import EVENT_TYPES
+
+from contracts import topics
 
 PUBLIC_EVENT_TYPES: Final = frozenset(
     name for name, model in EVENT_TYPES.items() if model.topic != topics.HRIS_CHANGES

@@ -9,7 +9,7 @@ import hmac
 from collections.abc import Sequence
 from typing import Final
 
-SECRET_PREFIX: Final = "whsec_"
+SECRET_PREFIX: Final = "whsec_"  # noqa: S105  (a format prefix, not a secret)
 
 
 def _key(secret: str) -> bytes:
