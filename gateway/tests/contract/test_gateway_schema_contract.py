@@ -28,7 +28,6 @@ NOT_YET = {
         "addActionItem",
         "completeActionItem",
         "submitFeedback",
-        "subscribeWebhook",
     },
 }
 

@@ -20,6 +20,8 @@ KEY_FORMS: Final[dict[str, re.Pattern[str]]] = {
     "OrgChangeRejection": re.compile(r"[1-9][0-9]{0,18}"),  # profiles: a serial id
     "Match": re.compile(f"mt_{_HEX32}"),  # matching: f"mt_{uuid4().hex}"
     "MatchRun": re.compile(f"mr_{_HEX32}"),  # matching: f"mr_{uuid4().hex}"
+    "WebhookSubscription": re.compile(f"wh_{_HEX32}"),  # gateway: f"wh_{uuid4().hex}"
+    "WebhookDelivery": re.compile(f"msg_{_HEX32}"),  # gateway: "msg_" + uuid5(…).hex
 }
 
 

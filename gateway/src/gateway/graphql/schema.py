@@ -16,13 +16,20 @@ from gateway.graphql.people.mutations import PeopleMutation
 from gateway.graphql.people.queries import PeopleQuery
 from gateway.graphql.programs.mutations import ProgramsMutation
 from gateway.graphql.programs.queries import ProgramsQuery
+from gateway.graphql.webhooks.mutations import WebhooksMutation
+from gateway.graphql.webhooks.queries import WebhooksQuery
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
 
-QUERIES: tuple[type, ...] = (PeopleQuery, ProgramsQuery, MatchingQuery)
-MUTATIONS: tuple[type, ...] = (PeopleMutation, ProgramsMutation, MatchingMutation)
+QUERIES: tuple[type, ...] = (PeopleQuery, ProgramsQuery, MatchingQuery, WebhooksQuery)
+MUTATIONS: tuple[type, ...] = (
+    PeopleMutation,
+    ProgramsMutation,
+    MatchingMutation,
+    WebhooksMutation,
+)
 
 schema = Schema(
     query=merge_types("Query", QUERIES),
