@@ -18,7 +18,11 @@ def public_data(data: Any) -> Any:
     if isinstance(data, dict):
         return {
             key: (
-                [f for f in value if f not in SENSITIVE_FIELDS]
+                [
+                    public_data(f)
+                    for f in value
+                    if not (isinstance(f, str) and f in SENSITIVE_FIELDS)
+                ]
                 if key in _FIELD_LISTS and isinstance(value, list)
                 else public_data(value)
             )

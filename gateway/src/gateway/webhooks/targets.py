@@ -70,15 +70,18 @@ def _range_name(ip: IpAddress) -> str | None:
 
 def address_refusal(address: str, policy: TargetPolicy = STRICT) -> str | None:
     """Why a delivery may not connect to `address` (an IP literal as resolved), or None.
-    IPv4 addresses inside IPv6 (mapped, 6to4, Teredo) are judged as the IPv4 they carry."""
+    An IPv4-mapped IPv6 address is judged as its IPv4 address; a 6to4 or Teredo one as itself
+    and as the IPv4 address it tunnels to."""
     try:
         ip: IpAddress = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return f"{address!r} is not an IP address"
     if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if embedded is not None:
-            inner = address_refusal(str(embedded), policy)
+        if ip.ipv4_mapped is not None:  # is the IPv4 address, on the wire
+            return address_refusal(str(ip.ipv4_mapped), policy)
+        tunnelled = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if tunnelled is not None:  # reaches the IPv4 address too: both must pass
+            inner = address_refusal(str(tunnelled), policy)
             if inner is not None:
                 return inner
     name = _range_name(ip)
