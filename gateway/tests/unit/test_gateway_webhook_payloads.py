@@ -5,11 +5,12 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts import topics
 from contracts.people import PersonSnapshot, PersonStatus, PersonUpdated
 from gateway.webhooks import event_types, payloads
 from hypothesis import given
 from hypothesis import strategies as st
+
+from contracts import topics
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=10),

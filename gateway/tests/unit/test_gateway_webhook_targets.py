@@ -18,7 +18,7 @@ REFUSED = [
     ("172.16.0.1", "private"),
     ("192.168.1.1", "private"),
     ("fd00::1", "private"),
-    ("0.0.0.0", "unspecified"),
+    ("0.0.0.0", "unspecified"),  # noqa: S104  (an address judged, not bound)
     ("224.0.0.1", "multicast"),
     ("::ffff:127.0.0.1", "loopback"),  # IPv4-mapped IPv6
     ("::ffff:169.254.169.254", "link-local"),
