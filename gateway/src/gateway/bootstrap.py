@@ -28,8 +28,8 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 def build(settings: GatewayStoreSettings, kafka: KafkaSettings, sealer: Sealer) -> ServiceProcess:
     """The gateway's process: its database, outbox relay, the keeper of HRIS delivery receipts
-    and (when serving) its clients and outbound webhooks (every public event in, deliveries
-    out); secrets stored before they were sealed are sealed on start, before any request."""
+    and outbound webhooks' consumer, and (when serving) its clients and the webhook delivery
+    worker; secrets stored before they were sealed are sealed on start, before any request."""
     serving = [upstream_clients(settings)] if isinstance(settings, GatewaySettings) else []
     webhooks = (
         [delivery_worker(sealer, settings.webhook_delivery())]
@@ -42,8 +42,9 @@ def build(settings: GatewayStoreSettings, kafka: KafkaSettings, sealer: Sealer) 
         migrations_dir=MIGRATIONS,
         tables=metadata.messaging,
         bootstrap_servers=kafka.bootstrap_servers,
-        handlers=subscriptions(fanout_handlers()) if webhooks else {},
-        topics=PUBLIC_TOPICS if webhooks else (),
+        # Outbound webhooks: every public event in (a delivery per matching subscription).
+        handlers=subscriptions(fanout_handlers()),
+        topics=PUBLIC_TOPICS,
         run_workers=settings.run_workers,
         workers=[
             keep_receipts_bounded,
