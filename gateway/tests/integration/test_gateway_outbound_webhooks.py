@@ -427,6 +427,22 @@ async def test_bad_input_is_refused_naming_the_field(stack: Stack) -> None:
         assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
             (["input", field_name], "INVALID")
         ], given
+    subscription = await stack.subscribe("unchanged", ["match.*"])
+    for change, field_name in [
+        ({"url": None}, "url"),
+        ({"url": "http://[::1"}, "url"),
+        ({"eventTypes": ["match.nope"]}, "eventTypes"),
+        ({"enabled": None}, "enabled"),
+    ]:
+        answer = await stack.gql(
+            """mutation($input: UpdateWebhookInput!) { updateWebhook(input: $input) {
+                 webhookSubscription { id } userErrors { field code } } }""",
+            {"input": {"id": subscription["id"], **change}},
+        )
+        assert answer["data"]["updateWebhook"] == {
+            "webhookSubscription": None,
+            "userErrors": [{"field": ["input", field_name], "code": "INVALID"}],
+        }, change
     listed = await stack.gql("{ webhookSubscriptions(first: 100) { edges { node { url } } } }")
     urls = [e["node"]["url"] for e in listed["data"]["webhookSubscriptions"]["edges"]]
     assert not [u for u in urls if "hooks.example.com" in u]

@@ -162,6 +162,9 @@ async def change(
 ) -> SubscriptionRecord:
     """`changes` holds what the caller sent: url, eventTypes, description, enabled."""
     row = await _subscription(uow, tenant_id, subscription_id)
+    for name in ("url", "eventTypes", "enabled"):
+        if name in changes and changes[name] is None:
+            raise invalid(name, f"{name} cannot be null (leave it out to keep it)")
     if "url" in changes:
         row.url = checked_url(changes["url"])
     if "eventTypes" in changes:
