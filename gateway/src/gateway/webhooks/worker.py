@@ -132,9 +132,8 @@ class DeliveryWorker:
                 if getattr(moved, "rowcount", 0) == 1:
                     taken.append(_Due(delivery, subscription, until))
             await uow.commit()
-            for due in taken:
-                uow.session.expunge(due.delivery)
-                uow.session.expunge(due.subscription)
+            # Detached for the attempts (several deliveries may share one subscription row).
+            uow.session.expunge_all()
             return taken
 
     async def _attempt(self, due: _Due) -> None:
