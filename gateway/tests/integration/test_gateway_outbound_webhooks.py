@@ -25,13 +25,18 @@ from gateway.bootstrap import MIGRATIONS
 from gateway.config import GatewaySettings
 from gateway.domain.credentials import issue_api_key
 from gateway.entrypoints.api import create_app
+from gateway.graphql.ids import decode_id
 from gateway.service_layer.tenants import TenantCredentials, create_tenant
+from gateway.webhooks import payloads, schedule
+from gateway.webhooks.fanout import delivery_id
+from gateway.webhooks.tables import WebhookDelivery
 from messaging.broker import free_port
 from messaging.envelope import Envelope, envelope_for
 from messaging.outbox import utcnow
 from messaging.publisher import Publisher
 from messaging.testing import person_created
 from persistence.migrations import upgrade_async
+from runtime.process import ServiceProcess
 from runtime.sealing import new_key
 from service_auth.tokens import generate_keypair
 from standardwebhooks import Webhook
@@ -94,6 +99,7 @@ class Stack:
     other_tenant: TenantCredentials
     read_only_key: str
     broker: str
+    process: ServiceProcess
 
     async def gql(
         self, query: str, variables: dict[str, Any] | None = None, key: str | None = None
@@ -208,7 +214,9 @@ async def stack(broker: str, database_factory: DatabaseFactory) -> AsyncIterator
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
         ) as client:
-            yield Stack(client, receiver, tenant, other, read_only.plaintext, broker)
+            yield Stack(
+                client, receiver, tenant, other, read_only.plaintext, broker, app.state.process
+            )
     server.should_exit = True
     await serving
 
@@ -294,6 +302,46 @@ async def test_a_redelivered_event_makes_one_delivery(stack: Stack) -> None:
     assert len(stack.receiver.of("once", envelope.id)) == 1
     found = await stack.subscription(subscription["id"])
     assert [e["node"]["eventId"] for e in found["deliveries"]["edges"]].count(envelope.id) == 1
+
+
+async def test_deliveries_due_together_for_one_endpoint_all_go(stack: Stack) -> None:
+    subscription = await stack.subscribe("together", ["person.created"])
+    key = _key(subscription["id"])
+    now = utcnow()
+    event_ids = [str(uuid.uuid4()) for _ in range(3)]
+    async with stack.process.uow() as uow:  # due at once: one pass of the worker takes all
+        for event_id in event_ids:
+            state = schedule.created(now)
+            uow.session.add(
+                WebhookDelivery(
+                    id=delivery_id(key, event_id),
+                    subscription_id=key,
+                    tenant_id=stack.tenant.tenant_id,
+                    event_id=event_id,
+                    event_type="person.created",
+                    body=payloads.body(
+                        event_id=event_id,
+                        event_type="person.created",
+                        source="/cairn/profiles",
+                        time=now,
+                        subject=None,
+                        data={},
+                    ),
+                    status=state.status.value,
+                    attempts=state.attempts,
+                    next_attempt_at=state.next_attempt_at,
+                    created_at=now,
+                )
+            )
+        await uow.commit()
+    for event_id in event_ids:
+        await eventually(seen(stack.receiver, "together", event_id, 1), timeout_s=10)
+
+
+def _key(global_id: str) -> str:
+    key = decode_id("WebhookSubscription", global_id)
+    assert key is not None
+    return key
 
 
 async def test_person_payloads_carry_no_self_identification(stack: Stack) -> None:
@@ -428,12 +476,13 @@ async def test_bad_input_is_refused_naming_the_field(stack: Stack) -> None:
             (["input", field_name], "INVALID")
         ], given
     subscription = await stack.subscribe("unchanged", ["match.*"])
-    for change, field_name in [
+    changes: list[tuple[dict[str, Any], str]] = [
         ({"url": None}, "url"),
         ({"url": "http://[::1"}, "url"),
         ({"eventTypes": ["match.nope"]}, "eventTypes"),
         ({"enabled": None}, "enabled"),
-    ]:
+    ]
+    for change, field_name in changes:
         answer = await stack.gql(
             """mutation($input: UpdateWebhookInput!) { updateWebhook(input: $input) {
                  webhookSubscription { id } userErrors { field code } } }""",
