@@ -18,6 +18,8 @@ KEYS_OF = {
     "Match": st.uuids(version=4).map(lambda u: f"mt_{u.hex}"),
     "MatchRun": st.uuids(version=4).map(lambda u: f"mr_{u.hex}"),
     "OrgChangeRejection": st.integers(min_value=1, max_value=2**63 - 1).map(str),
+    "WebhookSubscription": st.uuids(version=4).map(lambda u: f"wh_{u.hex}"),
+    "WebhookDelivery": st.uuids(version=5).map(lambda u: f"msg_{u.hex}"),
 }
 TYPED_KEYS = st.sampled_from(sorted(KEYS_OF)).flatmap(
     lambda name: st.tuples(st.just(name), KEYS_OF[name])
