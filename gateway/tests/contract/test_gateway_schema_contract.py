@@ -18,7 +18,6 @@ NOT_YET = {
     "Query": {"me"},
     "Mutation": {
         "submitFeedback",
-        "subscribeWebhook",
     },
 }
 

@@ -21,6 +21,8 @@ KEYS_OF = {
     "Session": st.uuids(version=4).map(lambda u: f"se_{u.hex}"),
     "ActionItem": st.uuids(version=4).map(lambda u: f"ai_{u.hex}"),
     "CalendarConnection": st.uuids(version=4).map(lambda u: f"cc_{u.hex}"),
+    "WebhookSubscription": st.uuids(version=4).map(lambda u: f"wh_{u.hex}"),
+    "WebhookDelivery": st.uuids(version=5).map(lambda u: f"msg_{u.hex}"),
 }
 TYPED_KEYS = st.sampled_from(sorted(KEYS_OF)).flatmap(
     lambda name: st.tuples(st.just(name), KEYS_OF[name])

@@ -24,6 +24,8 @@ KEY_FORMS: Final[dict[str, re.Pattern[str]]] = {
     "Session": re.compile(f"se_{_HEX32}"),  # sessions: f"se_{uuid4().hex}"
     "ActionItem": re.compile(f"ai_{_HEX32}"),  # sessions: f"ai_{uuid4().hex}"
     "CalendarConnection": re.compile(f"cc_{_HEX32}"),  # sessions: f"cc_{uuid4().hex}"
+    "WebhookSubscription": re.compile(f"wh_{_HEX32}"),  # gateway: f"wh_{uuid4().hex}"
+    "WebhookDelivery": re.compile(f"msg_{_HEX32}"),  # gateway: "msg_" + uuid5(…).hex
 }
 
 

@@ -19,18 +19,27 @@ from gateway.graphql.programs.queries import ProgramsQuery
 from gateway.graphql.sessions.calendar_mutations import CalendarsMutation
 from gateway.graphql.sessions.mutations import SessionsMutation
 from gateway.graphql.sessions.queries import SessionsQuery
+from gateway.graphql.webhooks.mutations import WebhooksMutation
+from gateway.graphql.webhooks.queries import WebhooksQuery
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
 
-QUERIES: tuple[type, ...] = (PeopleQuery, ProgramsQuery, MatchingQuery, SessionsQuery)
+QUERIES: tuple[type, ...] = (
+    PeopleQuery,
+    ProgramsQuery,
+    MatchingQuery,
+    SessionsQuery,
+    WebhooksQuery,
+)
 MUTATIONS: tuple[type, ...] = (
     PeopleMutation,
     ProgramsMutation,
     MatchingMutation,
     SessionsMutation,
     CalendarsMutation,
+    WebhooksMutation,
 )
 
 schema = Schema(
