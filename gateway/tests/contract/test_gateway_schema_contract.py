@@ -17,7 +17,6 @@ NOT_YET = {
     "Program": {"insights"},
     "Match": {"sessions"},  # Session is not built yet
     "Query": {
-        "me",
         "session",
         "sessions",
     },

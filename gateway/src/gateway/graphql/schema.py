@@ -8,6 +8,8 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from gateway.access.guard import AccessGuard
+from gateway.access.schema import AccessMutation, AccessQuery
 from gateway.graphql.errors import MaskUnexpectedErrors
 from gateway.graphql.limits import CostBudget
 from gateway.graphql.matching.mutations import MatchingMutation
@@ -21,8 +23,13 @@ MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
 
-QUERIES: tuple[type, ...] = (PeopleQuery, ProgramsQuery, MatchingQuery)
-MUTATIONS: tuple[type, ...] = (PeopleMutation, ProgramsMutation, MatchingMutation)
+QUERIES: tuple[type, ...] = (PeopleQuery, ProgramsQuery, MatchingQuery, AccessQuery)
+MUTATIONS: tuple[type, ...] = (
+    PeopleMutation,
+    ProgramsMutation,
+    MatchingMutation,
+    AccessMutation,
+)
 
 schema = Schema(
     query=merge_types("Query", QUERIES),
@@ -34,6 +41,7 @@ schema = Schema(
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         CostBudget,  # costs what the token limit let through, before validation
+        AccessGuard,  # who may reach which field (gateway.access.policy)
         MaskUnexpectedErrors,
     ],
 )
