@@ -93,7 +93,6 @@ ADMIN_FIELDS: Final = frozenset(
         "Query.orgChangeRejections",
         "Query.apiKeys",
         "Query.tokenIssuers",
-        "Query.trustedDocuments",
         "Mutation.createProgram",
         "Mutation.updateProgram",
         "Mutation.openEnrollment",
@@ -104,7 +103,6 @@ ADMIN_FIELDS: Final = frozenset(
         "Mutation.revokeApiKey",
         "Mutation.registerTokenIssuer",
         "Mutation.removeTokenIssuer",
-        "Mutation.registerTrustedDocument",
     }
 )
 
