@@ -14,6 +14,9 @@ from runtime.sealing import Sealer
 from service_auth.tokens import TokenMinter
 from telemetry.tracing import instrument_httpx
 
+from gateway.access.budgets import Budgets
+from gateway.access.jwks import JwksCache
+from gateway.access.tokens import EndUsers, profiles_finder
 from gateway.adapters import metadata
 from gateway.adapters.upstream import ServiceClient, Upstreams
 from gateway.config import GatewaySettings, GatewayStoreSettings
@@ -81,6 +84,16 @@ def upstream_clients(
                 matching=ServiceClient(http, settings.matching_url, "matching", minter),
                 sessions=ServiceClient(http, settings.sessions_url, "sessions", minter),
             )
+            app.state.end_users = EndUsers(
+                jwks=JwksCache(
+                    http,
+                    timeout_s=settings.jwks_timeout_s,
+                    default_ttl_s=settings.jwks_default_ttl_s,
+                    refetch_floor_s=settings.jwks_refetch_floor_s,
+                ),
+                find_person=profiles_finder(app.state.upstreams.profiles),
+            )
+            app.state.budgets = Budgets()
             yield
 
     return clients

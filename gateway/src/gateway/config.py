@@ -71,6 +71,19 @@ class GatewaySettings(GatewayStoreSettings):
             allow_loopback=self.webhook_allow_loopback,
         )
 
+    # Points budgets (gateway.access.budgets): what each integrator key and each person
+    # (end-user token) may spend per window, per gateway worker (buckets live in memory).
+    budget_key_points: int = Field(default=100_000, ge=1)
+    budget_person_points: int = Field(default=20_000, ge=1)
+    budget_window_s: float = Field(default=3600.0, gt=0)
+    # End-user token issuers' JWKS: fetch timeout, how long keys are kept when the issuer says
+    # nothing (Cache-Control max-age wins), and the least time between two fetches.
+    jwks_timeout_s: float = Field(default=3.0, gt=0)
+    jwks_default_ttl_s: float = Field(default=300.0, gt=0)
+    jwks_refetch_floor_s: float = Field(default=30.0, ge=0)
+    # Allow JWKS URLs over plain http to this machine (local runs and tests only).
+    token_issuer_http_loopback: bool = False
+
     def scim_base_url(self) -> str:
         return f"{str(self.public_base_url).rstrip('/')}/scim/v2"
 

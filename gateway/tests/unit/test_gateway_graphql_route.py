@@ -16,10 +16,11 @@ import pytest
 from contracts.pages import Connection, Edge
 from contracts.people import PersonView
 from fastapi import FastAPI, Request
+from gateway.access.principal import ALL_SCOPES, Principal
 from gateway.adapters.upstream import ServiceClient, Upstreams
 from gateway.config import GatewaySettings
 from gateway.entrypoints.graphql_route import authenticated_caller, graphql_router
-from service_auth.tokens import Caller, TokenMinter, generate_keypair
+from service_auth.tokens import TokenMinter, generate_keypair
 
 PRIVATE_KEY, _ = generate_keypair()
 BOMB = (
@@ -82,8 +83,8 @@ async def serve() -> AsyncIterator[Callable[..., FastAPI]]:
             sessions=ServiceClient(http, "http://sessions", "sessions", minter),
         )
 
-        async def caller(request: Request) -> Caller:  # the API key check, in short
-            return Caller(request.headers["x-tenant"], "apikey:1")
+        async def caller(request: Request) -> Principal:  # the API key check, in short
+            return Principal(request.headers["x-tenant"], key_id="1", scopes=ALL_SCOPES)
 
         served.dependency_overrides[authenticated_caller] = caller
         return served

@@ -3,6 +3,7 @@ and the app import (foreign keys resolve, and migrations see the whole schema)."
 
 from messaging.tables import messaging_tables
 
+from gateway.access import tables as access_tables
 from gateway.adapters import tables as gateway_tables
 from gateway.adapters.base import metadata
 from gateway.scim import tables as scim_tables
@@ -11,6 +12,6 @@ from gateway.webhooks import tables as webhook_tables
 messaging = messaging_tables(metadata)
 
 # The table modules, named: importing them is what registers their tables on `metadata`.
-TABLE_MODULES = (gateway_tables, scim_tables, webhook_tables)
+TABLE_MODULES = (gateway_tables, scim_tables, webhook_tables, access_tables)
 
 __all__ = ["TABLE_MODULES", "messaging", "metadata"]

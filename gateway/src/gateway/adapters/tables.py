@@ -32,6 +32,9 @@ class ApiKey(GatewayTable, table=True):
     scopes: str = Field(default="*", max_length=500)
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    # A rotated key stays valid until then, beside its successor (`gateway.access.keys`).
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
 
 
 class HrisConnection(GatewayTable, table=True):

@@ -4,10 +4,12 @@ from messaging.settings import KafkaSettings
 from gateway import bootstrap
 from gateway.config import GatewaySettings
 from gateway.entrypoints import calendar_feeds, hris_webhooks, imports
+from gateway.entrypoints.authentication import AuthenticationUnavailable
 from gateway.entrypoints.graphql_route import (
     Unauthenticated,
     graphql_router,
     unauthenticated_response,
+    unavailable_response,
 )
 from gateway.scim import routes as scim_routes
 from gateway.service_layer.hris_deliveries import DeliveryTurns
@@ -32,4 +34,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.sealer = sealer
     app.state.delivery_turns = DeliveryTurns()
     app.add_exception_handler(Unauthenticated, unauthenticated_response)
+    app.add_exception_handler(AuthenticationUnavailable, unavailable_response)
     return app

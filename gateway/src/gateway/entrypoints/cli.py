@@ -1,4 +1,6 @@
 """`cairn tenant create --name NAME`: a tenant, its first API key and HRIS connection, as JSON.
+`cairn api-key …` and `cairn token-issuer …`: integrator keys and end-user token issuers
+(see `gateway.access.cli`).
 `cairn hris-connection create --tenant-id T --provider P [...]`: another HRIS connection.
 `cairn hris-connection list --tenant-id T` / `show --id C`: connections as operators see them
 (never their secrets), with what last went wrong reaching the provider's API.
@@ -19,6 +21,7 @@ from persistence.migrations import upgrade_async
 from runtime.sealing import Sealer
 
 from gateway import bootstrap
+from gateway.access import cli as access_cli
 from gateway.config import GatewayStoreSettings
 from gateway.hris.registry import PROVIDERS
 from gateway.service_layer.hris_connections import (
@@ -82,11 +85,16 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--tenant-id", required=True)
     show = connections.add_parser("show", help="one connection and its last error, without secrets")
     show.add_argument("--id", required=True, help="the hrisConnectionId")
+    access_cli.add_commands(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.area in access_cli.AREAS:
+        return access_cli.run(
+            args, lambda use_case: asyncio.run(_in_gateway_db(lambda uow, _: use_case(uow)))
+        )
     if args.area == "tenant":
         try:
             credentials = asyncio.run(

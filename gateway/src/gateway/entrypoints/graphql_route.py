@@ -1,6 +1,12 @@
-"""/graphql: authenticate the API key, then run the query with a per-request context, in one
-of the tenant's turns and within the request's deadline (see `gateway.graphql.turns`); a
-query refused for its cost keeps its turn a while (see `QueryLimits.refusal_hold_s`)."""
+"""/graphql: authenticate the API key or end-user token, then run the query with a
+per-request context, in one of the tenant's turns and within the request's deadline (see
+`gateway.graphql.turns`); a query refused for its cost keeps its turn a while (see
+`QueryLimits.refusal_hold_s`). Every answer to an authenticated caller carries its points
+budget (`x-ratelimit-*`, `extensions.cost`); a caller over it gets 429 with Retry-After.
+
+GraphQL over HTTP: a client accepting `application/graphql-response+json` gets it, with the
+draft's status codes (400 a document that does not parse, 422 one refused before execution —
+validation, cost; 200 once execution started); `application/json` clients keep 200."""
 
 import logging
 from typing import Annotated, Any
@@ -9,14 +15,16 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 from runtime.bodies import JsonTooDeep, parse_json
-from service_auth.tokens import Caller
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
+from gateway.access.budgets import Budgets, BudgetTerms, Meter
+from gateway.access.errors import Throttled
+from gateway.access.principal import Principal
 from gateway.adapters.upstream import Upstreams
 from gateway.config import GatewaySettings
-from gateway.entrypoints.authentication import api_key_caller
+from gateway.entrypoints.authentication import Unauthenticated, principal
 from gateway.graphql.context import CairnContext
 from gateway.graphql.errors import CairnError, QueryTooComplex, RateLimited, Unavailable
 from gateway.graphql.limits import QueryLimits
@@ -28,39 +36,59 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_S = 1  # a turn frees as soon as one of the tenant's queries ends
 
 
-class Unauthenticated(Exception):
-    pass
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+LEGACY_JSON = "application/json"
+
+__all__ = ["Unauthenticated", "authenticated_caller", "graphql_router"]
 
 
-async def authenticated_caller(request: Request) -> Caller:
-    if not request.headers.get("authorization", "").lower().startswith("bearer "):
-        raise Unauthenticated("send Authorization: Bearer <API key>")
-    caller = await api_key_caller(request)
-    if caller is None:
-        raise Unauthenticated("the API key is not valid")
-    return caller
+async def authenticated_caller(request: Request) -> Principal:
+    return await principal(request)
 
 
 def unauthenticated_response(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         {"errors": [{"message": str(exc), "extensions": {"code": "UNAUTHENTICATED"}}]},
         status_code=401,
-        headers={"WWW-Authenticate": "Bearer"},
+        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc}"'},
     )
 
 
 async def context(
-    request: Request, caller: Annotated[Caller, Depends(authenticated_caller)]
+    request: Request, caller: Annotated[Principal, Depends(authenticated_caller)]
 ) -> CairnContext:
     upstreams: Upstreams = request.app.state.upstreams
     settings: GatewaySettings | None = getattr(request.app.state, "settings", None)
-    if settings is None:
-        return CairnContext(caller=caller, upstreams=upstreams, limits=QueryLimits())
+    limits = settings.graphql_limits() if settings is not None else QueryLimits()
+    budgets: Budgets | None = getattr(request.app.state, "budgets", None)
+    meter = None
+    if budgets is not None and settings is not None:
+        meter = Meter(budgets, f"{caller.tenant_id}/{caller.budget_key}", _terms(settings, caller))
+    process = getattr(request.app.state, "process", None)
     return CairnContext(
-        caller=caller,
+        caller=caller.caller(),
         upstreams=upstreams,
-        limits=settings.graphql_limits(),
-        public_base_url=str(settings.public_base_url).rstrip("/"),
+        limits=limits,
+        principal=caller,
+        meter=meter,
+        uow=process.uow if process is not None else None,
+        issuer_http_loopback=settings.token_issuer_http_loopback if settings else False,
+        public_base_url=(
+            str(settings.public_base_url).rstrip("/") if settings else "http://127.0.0.1:8000"
+        ),
+    )
+
+
+def _terms(settings: GatewaySettings, caller: Principal) -> BudgetTerms:
+    points = settings.budget_person_points if caller.is_person else settings.budget_key_points
+    return BudgetTerms(points=points, window_s=settings.budget_window_s)
+
+
+def unavailable_response(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": str(exc), "extensions": {"code": "UNAVAILABLE"}}]},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
     )
 
 
@@ -79,6 +107,65 @@ class CairnGraphQLRouter(GraphQLRouter[CairnContext, None]):
             raise HTTPException(400, f"Unable to parse request body as JSON: {exc}") from exc
 
     async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: CairnContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        result = await self._execute_in_turn(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+        self._answer_headers(request, sub_response, context, result)
+        log.info(
+            "graphql %s by %s: cost %s, %s",
+            request_data.operation_name or "-",
+            context.caller.principal,
+            context.meter.last.requested if context.meter and context.meter.last else "-",
+            "errors" if result.errors else "ok",
+        )
+        return result
+
+    def _answer_headers(
+        self,
+        request: Request,
+        sub_response: Response,
+        context: CairnContext,
+        result: ExecutionResult,
+    ) -> None:
+        """The caller's budget on every answer; 429 when throttled; GraphQL over HTTP's
+        media type and status codes for clients that accept them."""
+        if context.meter is not None:
+            status = context.meter.current()
+            for name, value in status.headers().items():
+                sub_response.headers[name] = value
+        codes = {(e.extensions or {}).get("code") for e in result.errors or ()}
+        if Throttled.code in codes:
+            sub_response.status_code = 429
+        accepts = request.headers.get("accept", "")
+        if GRAPHQL_RESPONSE not in accepts:
+            return
+        sub_response.media_type = GRAPHQL_RESPONSE
+        if sub_response.status_code not in (None, 200) or result.data is not None:
+            return
+        if result.errors and all(not e.path for e in result.errors):
+            # A request error: nothing was executed.
+            syntax = any(e.message.startswith("Syntax Error") for e in result.errors)
+            sub_response.status_code = 400 if syntax else 422
+
+    def create_response(
+        self,
+        response_data: Any,
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        media_type = getattr(sub_response, "media_type", None) or LEGACY_JSON
+        response.headers["content-type"] = media_type
+        return response
+
+    async def _execute_in_turn(
         self,
         request: Request,
         request_adapter: AsyncHTTPRequestAdapter,

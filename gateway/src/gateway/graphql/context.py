@@ -1,11 +1,18 @@
 """Per-request context: the caller, the services called on their behalf, and the request's
-DataLoaders (built here, once per request)."""
+DataLoaders (built here, once per request); who the caller is for access control
+(`principal`, see `gateway.access.policy`), the points budget it spends (`meter`) and the
+gateway's own database (`uow`, for the access area)."""
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
+from messaging.outbox import UnitOfWork
 from service_auth.tokens import Caller
 from strawberry.fastapi import BaseContext
 
+from gateway.access.budgets import Meter
+from gateway.access.principal import Principal
 from gateway.adapters.upstream import Upstreams
 from gateway.graphql.limits import QueryLimits
 from gateway.graphql.loaders import Loaders
@@ -19,6 +26,10 @@ class CairnContext(BaseContext):
     limits: QueryLimits = field(default_factory=QueryLimits)
     # Where clients reach the gateway (GATEWAY_PUBLIC_BASE_URL): calendar feed URLs.
     public_base_url: str = "http://127.0.0.1:8000"
+    principal: Principal | None = None
+    meter: Meter | None = None
+    uow: Callable[[], AbstractAsyncContextManager[UnitOfWork]] | None = None
+    issuer_http_loopback: bool = False  # GATEWAY_TOKEN_ISSUER_HTTP_LOOPBACK
     profiles: Service = field(init=False)
     matching: Service = field(init=False)
     sessions: Service = field(init=False)

@@ -5,11 +5,13 @@ once parsed (within the token limit), before it is validated, resolved or any se
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema
 from strawberry.extensions import SchemaExtension
 
+from gateway.access.errors import Throttled
 from gateway.graphql.cost import CostUnknown, query_cost
 from gateway.graphql.errors import QueryTooComplex
 
@@ -59,7 +61,16 @@ class CostBudget(SchemaExtension):
     def get_results(self) -> dict[str, Any]:
         if self.cost is None:
             return {}
-        return {"cost": {"requestedQueryCost": self.cost, "budget": self.budget}}
+        cost: dict[str, Any] = {"requestedQueryCost": self.cost, "budget": self.budget}
+        meter = getattr(self.execution_context.context, "meter", None)
+        if meter is not None:  # the caller's points budget (gateway.access.budgets)
+            status = meter.current()
+            cost |= {
+                "requested": status.requested,
+                "remaining": status.remaining,
+                "resetAt": datetime.fromtimestamp(status.reset_at, UTC).isoformat(),
+            }
+        return {"cost": cost}
 
     def check(self, schema: GraphQLSchema, document: DocumentNode) -> GraphQLError | None:
         context = self.execution_context
@@ -70,10 +81,25 @@ class CostBudget(SchemaExtension):
             log.info("query not costed: %s", exc)
             return None
         if self.cost <= self.budget:
-            return None
+            return self._charged(self.cost)
         return QueryTooComplex(
             f"the query costs {self.cost}, more than the {self.budget} one query may cost: "
             "ask for smaller pages (first) or fewer nested lists",
             cost=self.cost,
             budget=self.budget,
+        )
+
+    def _charged(self, cost: int) -> GraphQLError | None:
+        """Spend the cost from the caller's points budget, if the request has one."""
+        meter = getattr(self.execution_context.context, "meter", None)
+        if meter is None:
+            return None
+        status = meter.charge(cost)
+        if not status.throttled:
+            return None
+        return Throttled(
+            f"this query costs {status.requested} points and {status.remaining} of "
+            f"{status.limit} are left; retry in {status.retry_after_s} s",
+            cost=status.requested,
+            retryAfter=status.retry_after_s,
         )

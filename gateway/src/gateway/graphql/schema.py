@@ -8,6 +8,8 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from gateway.access.guard import AccessGuard
+from gateway.access.schema import AccessMutation, AccessQuery
 from gateway.graphql.errors import MaskUnexpectedErrors
 from gateway.graphql.limits import CostBudget
 from gateway.graphql.matching.mutations import MatchingMutation
@@ -32,6 +34,7 @@ QUERIES: tuple[type, ...] = (
     MatchingQuery,
     SessionsQuery,
     WebhooksQuery,
+    AccessQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     PeopleMutation,
@@ -40,6 +43,7 @@ MUTATIONS: tuple[type, ...] = (
     SessionsMutation,
     CalendarsMutation,
     WebhooksMutation,
+    AccessMutation,
 )
 
 schema = Schema(
@@ -52,6 +56,7 @@ schema = Schema(
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         CostBudget,  # costs what the token limit let through, before validation
+        AccessGuard,  # who may reach which field (gateway.access.policy)
         MaskUnexpectedErrors,
     ],
 )

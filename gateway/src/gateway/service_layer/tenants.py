@@ -6,14 +6,12 @@ from dataclasses import dataclass
 from messaging.outbox import UnitOfWork, utcnow
 from runtime.sealing import Sealer
 from service_auth.tokens import Caller
-from sqlmodel import select
 
+from gateway.access.keys import authenticate_key
 from gateway.adapters.tables import ApiKey, Tenant
 from gateway.domain.credentials import (
     issue_api_key,
     issue_webhook_secret,
-    parse_api_key,
-    secret_matches,
 )
 from gateway.hris import canonical
 from gateway.service_layer.hris_connections import new_connection
@@ -67,13 +65,6 @@ async def create_tenant(uow: UnitOfWork, name: str, sealer: Sealer) -> TenantCre
 
 
 async def caller_for_api_key(uow: UnitOfWork, presented: str) -> Caller | None:
-    parsed = parse_api_key(presented)
-    if parsed is None:
-        return None
-    key_id, secret = parsed
-    key = (await uow.session.exec(select(ApiKey).where(ApiKey.id == key_id))).first()
-    if key is None or key.revoked_at is not None or not secret_matches(secret, key.secret_hash):
-        return None
-    return Caller(
-        tenant_id=key.tenant_id, principal=f"apikey:{key.id}", scopes=tuple(key.scopes.split())
-    )
+    """A live key's caller (revoked and expired keys are None; see `gateway.access.keys`)."""
+    principal = await authenticate_key(uow, presented)
+    return principal.caller() if principal is not None else None

@@ -28,6 +28,7 @@ from telemetry.tracing import configure_tracing, instrument_fastapi
 
 from runtime.error_answers import document_error_answers
 from runtime.problems import install_problem_handlers
+from runtime.settings import DocsSettings
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,14 @@ class ServiceProcess:
     ) -> FastAPI:
         configure_logging()
         configure_tracing(self.name)
-        app = FastAPI(title=title, lifespan=self.lifespan)
+        docs = DocsSettings.load().api_docs
+        app = FastAPI(
+            title=title,
+            lifespan=self.lifespan,
+            docs_url="/docs" if docs else None,
+            redoc_url="/redoc" if docs else None,
+            openapi_url="/openapi.json" if docs else None,
+        )
         app.state.process = self
         if service_token_public_key is not None:
             app.state.token_verifier = TokenVerifier(service_token_public_key, audience=self.name)

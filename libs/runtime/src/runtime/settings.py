@@ -6,7 +6,7 @@ from typing import Self
 
 from persistence.database import default_sqlite_url
 from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from runtime.sealing import Sealer, embedded_key
 
@@ -72,3 +72,13 @@ class ServiceSettings(ProcessSettings):
     service_token_public_key: str = Field(
         min_length=1, description="PEM; verifies the gateway's service tokens"
     )
+
+
+class DocsSettings(CairnSettings):
+    """Whether a process serves its OpenAPI document and /docs (CAIRN_API_DOCS): on for local
+    runs, off in production (deploy/k8s sets it), where only the gateway is public and its
+    internal APIs' shapes are nobody else's business."""
+
+    model_config = SettingsConfigDict(env_prefix="CAIRN_")
+
+    api_docs: bool = True

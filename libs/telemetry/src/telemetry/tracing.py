@@ -54,7 +54,9 @@ def request_line(span: ReadableSpan) -> str | None:
         method = attributes.get("http.request.method") or attributes.get("http.method") or "?"
         route = attributes.get("http.route") or attributes.get("url.path") or span.name
         status = attributes.get("http.response.status_code") or attributes.get("http.status_code")
-        return f"{method} {route} → {status or '?'} in {millis:.0f} ms · trace {trace_id}"
+        # Who made it, where the gateway knows (an integrator key's or a person's id).
+        by = f" · by {attributes['cairn.principal']}" if "cairn.principal" in attributes else ""
+        return f"{method} {route} → {status or '?'} in {millis:.0f} ms{by} · trace {trace_id}"
     if span.kind is SpanKind.CONSUMER:
         event_type = attributes.get("cloudevents.event_type") or "?"
         topic = attributes.get("messaging.destination.name") or "?"

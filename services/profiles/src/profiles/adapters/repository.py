@@ -62,6 +62,15 @@ class PeopleRepository:
         )
         return list(result.all())
 
+    async def by_emails(self, emails: Sequence[str]) -> list[Person]:
+        if not emails:
+            return []
+        lowered = [email.lower() for email in emails]
+        result = await self._session.exec(
+            self._scoped().where(func.lower(col(Person.email)).in_(lowered))
+        )
+        return list(result.all())
+
     async def reports_of(self, external_id: str) -> list[Person]:
         result = await self._session.exec(
             self._scoped().where(Person.manager_external_id == external_id)

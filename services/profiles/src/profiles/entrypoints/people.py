@@ -86,7 +86,11 @@ async def batch_people(
 ) -> Items[PersonView]:
     """Many people by id or external id in one call (the gateway's DataLoaders)."""
     people = PeopleRepository(uow.session, caller.tenant_id)
-    rows = await people.many(body.ids) + await people.by_external_ids(body.external_ids)
+    rows = (
+        await people.many(body.ids)
+        + await people.by_external_ids(body.external_ids)
+        + await people.by_emails(body.emails)
+    )
     return Items(items=[person_view(p) for p in rows])
 
 

@@ -22,6 +22,8 @@ from profiles.domain.profile import distinct
 class PeopleBatchRequest(ContractModel):
     ids: list[str] = Field(default_factory=list, max_length=500)
     external_ids: list[str] = Field(default_factory=list, max_length=500)
+    # Case-insensitively: how the gateway finds the person an end-user token names by email.
+    emails: list[str] = Field(default_factory=list, max_length=500)
 
 
 PersonId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
