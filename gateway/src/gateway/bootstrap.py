@@ -64,6 +64,7 @@ def upstream_clients(
             app.state.upstreams = Upstreams(
                 profiles=ServiceClient(http, settings.profiles_url, "profiles", minter),
                 matching=ServiceClient(http, settings.matching_url, "matching", minter),
+                feedback=ServiceClient(http, settings.feedback_url, "feedback", minter),
             )
             yield
 

@@ -131,6 +131,7 @@ class Upstreams:
 
     profiles: ServiceClient
     matching: ServiceClient
+    feedback: ServiceClient
 
 
 def _problem(response: httpx.Response) -> Problem:

@@ -55,7 +55,8 @@ async def context(
     upstreams: Upstreams = request.app.state.upstreams
     settings: GatewaySettings | None = getattr(request.app.state, "settings", None)
     limits = settings.graphql_limits() if settings is not None else QueryLimits()
-    return CairnContext(caller=caller, upstreams=upstreams, limits=limits)
+    base_url = str(settings.public_base_url).rstrip("/") if settings is not None else ""
+    return CairnContext(caller=caller, upstreams=upstreams, limits=limits, public_base_url=base_url)
 
 
 class CairnGraphQLRouter(GraphQLRouter[CairnContext, None]):

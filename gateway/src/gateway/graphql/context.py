@@ -11,18 +11,36 @@ from gateway.graphql.limits import QueryLimits
 from gateway.graphql.loaders import Loaders
 from gateway.graphql.upstream import Service
 
+# The scope that makes an integrator key one of the tenant's admins for feedback.
+ADMIN_SCOPE = "feedback:admin"
+
 
 @dataclass
 class CairnContext(BaseContext):
     caller: Caller
     upstreams: Upstreams
     limits: QueryLimits = field(default_factory=QueryLimits)
+    # Where clients reach the gateway: links the API answers (charts, exports) are built on
+    # ("" in tests: the links are then paths).
+    public_base_url: str = ""
     profiles: Service = field(init=False)
     matching: Service = field(init=False)
+    feedback: Service = field(init=False)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         super().__init__()
         self.profiles = Service(self.upstreams.profiles, self.caller)
         self.matching = Service(self.upstreams.matching, self.caller)
-        self.loaders = Loaders(self.profiles, self.matching)
+        self.feedback = Service(self.upstreams.feedback, self.caller)
+        self.loaders = Loaders(self.profiles, self.matching, self.feedback)
+
+    @property
+    def is_admin(self) -> bool:
+        """The tenant's admins: its integrator keys with the full scope or feedback's admin
+        scope (end users never are). They alone see comments, flags and insights."""
+        caller = self.caller
+        if caller.principal == "system":
+            return True
+        admin_scope = "*" in caller.scopes or ADMIN_SCOPE in caller.scopes
+        return caller.principal.startswith("apikey:") and admin_scope

@@ -20,6 +20,9 @@ KEY_FORMS: Final[dict[str, re.Pattern[str]]] = {
     "OrgChangeRejection": re.compile(r"[1-9][0-9]{0,18}"),  # profiles: a serial id
     "Match": re.compile(f"mt_{_HEX32}"),  # matching: f"mt_{uuid4().hex}"
     "MatchRun": re.compile(f"mr_{_HEX32}"),  # matching: f"mr_{uuid4().hex}"
+    "Session": re.compile(_UUID),  # sessions: str(uuid.uuid4())
+    "FeedbackRequest": re.compile(_UUID),  # feedback: str(uuid.uuid4())
+    "Feedback": re.compile(_UUID),
 }
 
 

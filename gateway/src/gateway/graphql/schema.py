@@ -9,6 +9,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from gateway.graphql.errors import MaskUnexpectedErrors
+from gateway.graphql.feedback.mutations import FeedbackMutation
+from gateway.graphql.feedback.queries import FeedbackQuery
 from gateway.graphql.limits import CostBudget
 from gateway.graphql.matching.mutations import MatchingMutation
 from gateway.graphql.matching.queries import MatchingQuery
@@ -21,8 +23,8 @@ MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
 
-QUERIES: tuple[type, ...] = (PeopleQuery, ProgramsQuery, MatchingQuery)
-MUTATIONS: tuple[type, ...] = (PeopleMutation, ProgramsMutation, MatchingMutation)
+QUERIES: tuple[type, ...] = (PeopleQuery, ProgramsQuery, MatchingQuery, FeedbackQuery)
+MUTATIONS: tuple[type, ...] = (PeopleMutation, ProgramsMutation, MatchingMutation, FeedbackMutation)
 
 schema = Schema(
     query=merge_types("Query", QUERIES),

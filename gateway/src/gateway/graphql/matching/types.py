@@ -7,6 +7,7 @@ for the whole request. `matches_of_program` and `matches_of_person` serve `Progr
 and `Person.matches`."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from contracts.internal.matching import MatchRunView, MentorSuggestion
@@ -26,6 +27,9 @@ from gateway.graphql.ids import encode_id
 from gateway.graphql.people.types import Person, people_of, person_of
 from gateway.graphql.programs.types import MatchingPolicy, Program, program_of
 from gateway.graphql.relay import DEFAULT_PAGE, Connection, connection, page_size
+
+if TYPE_CHECKING:
+    from gateway.graphql.feedback.types import MatchFlag
 
 
 @strawberry.type
@@ -109,6 +113,17 @@ class Match:
     last_session_at: datetime | None = strawberry.field(
         description="When the latest held session ended"
     )
+
+    @strawberry.field(
+        description="Early warning's flags on the match, with their evidence, oldest first: "
+        "the tenant's admins only (null for anyone else)"
+    )
+    async def flags(
+        self, info: Info[CairnContext, None]
+    ) -> list[Annotated["MatchFlag", strawberry.lazy("gateway.graphql.feedback.types")]] | None:
+        from gateway.graphql.feedback.types import flags_of_match  # refers back to Match
+
+        return await flags_of_match(info.context, self.view.program_id, self.view.id)
 
     @classmethod
     def of(cls, view: MatchSnapshot) -> "Match":
