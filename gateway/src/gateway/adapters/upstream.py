@@ -98,6 +98,26 @@ class ServiceClient:
                 f"{self._audience} answered {method} {built} with no {answer.__name__}: {exc}"
             ) from exc
 
+    async def fetch(
+        self,
+        template: str,
+        caller: Caller,
+        *,
+        keys: Sequence[str] = (),
+        params: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """A GET answered as it came (a file: a chart, an export): the caller maps statuses."""
+        token = self._minter.mint(caller, self._audience)
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            return await self._http.get(
+                f"{self._base_url}{path(template, *keys)}",
+                params=clean,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        except httpx.HTTPError as exc:
+            raise UpstreamUnavailable(f"{self._audience} unreachable: {exc!r}") from exc
+
     async def send(
         self,
         method: str,

@@ -3,7 +3,7 @@ from messaging.settings import KafkaSettings
 
 from gateway import bootstrap
 from gateway.config import GatewaySettings
-from gateway.entrypoints import hris_webhooks, imports
+from gateway.entrypoints import hris_webhooks, imports, insights_files
 from gateway.entrypoints.graphql_route import (
     Unauthenticated,
     graphql_router,
@@ -20,7 +20,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     process = bootstrap.build(settings, KafkaSettings(), sealer)
     app = process.create_app(
         title="Cairn gateway",
-        routers=[hris_webhooks.router, imports.router, graphql_router(), scim_routes.router],
+        routers=[
+            hris_webhooks.router,
+            imports.router,
+            insights_files.router,
+            graphql_router(),
+            scim_routes.router,
+        ],
     )
     app.state.settings = settings
     app.state.sealer = sealer

@@ -7,12 +7,10 @@ from service_auth.tokens import Caller
 from strawberry.fastapi import BaseContext
 
 from gateway.adapters.upstream import Upstreams
+from gateway.entrypoints.authentication import is_tenant_admin
 from gateway.graphql.limits import QueryLimits
 from gateway.graphql.loaders import Loaders
 from gateway.graphql.upstream import Service
-
-# The scope that makes an integrator key one of the tenant's admins for feedback.
-ADMIN_SCOPE = "feedback:admin"
 
 
 @dataclass
@@ -37,10 +35,5 @@ class CairnContext(BaseContext):
 
     @property
     def is_admin(self) -> bool:
-        """The tenant's admins: its integrator keys with the full scope or feedback's admin
-        scope (end users never are). They alone see comments, flags and insights."""
-        caller = self.caller
-        if caller.principal == "system":
-            return True
-        admin_scope = "*" in caller.scopes or ADMIN_SCOPE in caller.scopes
-        return caller.principal.startswith("apikey:") and admin_scope
+        """One of the tenant's admins: they alone see comments, flags and insights."""
+        return is_tenant_admin(self.caller)
