@@ -213,14 +213,15 @@ class FlagView(ContractModel):
 
 
 class WarningThresholdsView(ContractModel):
-    """A program's early-warning thresholds (defaults in ARCHITECTURE, feedback section)."""
+    """A program's early-warning thresholds (defaults in ARCHITECTURE, feedback section);
+    durations in days, fractions allowed."""
 
     low_session_rating: int = Field(default=2, ge=1, le=5)
     low_pulse_rating: int = Field(default=2, ge=1, le=5)
     misses_in_a_row: int = Field(default=2, ge=1, le=50)
     misses_in_window: int = Field(default=3, ge=1, le=50)
-    miss_window_days: int = Field(default=60, ge=1, le=730)
-    silence_days: int = Field(default=30, ge=1, le=730)
+    miss_window_days: float = Field(default=60, gt=0, le=730)
+    silence_days: float = Field(default=30, gt=0, le=730)
     trend_length: int = Field(default=3, ge=2, le=20)
     trend_min_drop: int = Field(default=2, ge=1, le=4)
-    rating_lookback_days: int = Field(default=60, ge=1, le=730)
+    rating_lookback_days: float = Field(default=60, gt=0, le=730)

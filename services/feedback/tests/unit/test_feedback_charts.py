@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from contracts.internal.feedback import OutcomeMetric
 from contracts.programs import ParticipantRole
 from feedback.adapters.charts.render import render_png, render_svg
 from feedback.adapters.charts.series import (
@@ -20,7 +21,7 @@ from feedback.adapters.charts.series import (
     outcomes,
     satisfaction,
 )
-from feedback.domain.comparison import OutcomeMetric, compare
+from feedback.domain.comparison import compare
 from feedback.domain.facts import EnrollmentFact, ResponseFact
 from feedback.domain.figures import ProgramFigures, apply, change
 from feedback.domain.insights import OutcomeRow, answer, protect

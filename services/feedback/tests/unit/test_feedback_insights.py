@@ -8,14 +8,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
+from contracts.internal.feedback import ObjectiveStanding, OutcomeMetric
 from contracts.matches import MatchStatus
 from contracts.programs import ObjectiveMetric, ParticipantRole
 from contracts.sessions import SessionStatus
-from feedback.domain.comparison import OutcomeMetric, compare
+from feedback.domain.comparison import compare
 from feedback.domain.facts import EnrollmentFact, Fact, MatchFact, ResponseFact, SessionFact
 from feedback.domain.figures import ParticipantGroup, ProgramFigures, apply, change
 from feedback.domain.insights import answer, protect
-from feedback.domain.objectives import Objective, ObjectiveStanding
+from feedback.domain.objectives import Objective
 from feedback.domain.outcomes import OutcomeKey, OutcomeWindow, Stratum
 from feedback.domain.suppression import SuppressionRule
 

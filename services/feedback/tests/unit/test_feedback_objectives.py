@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from contracts.internal.feedback import ObjectiveStanding
 from contracts.programs import ObjectiveMetric, ObjectiveSnapshot
-from feedback.domain.objectives import Objective, ObjectiveStanding, objective_of, progress
+from feedback.domain.objectives import Objective, objective_of, progress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

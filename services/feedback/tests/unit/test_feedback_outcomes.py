@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
+from contracts.internal.feedback import OutcomeMetric
 from contracts.people import OrgFieldChange
-from feedback.domain.comparison import OutcomeMetric, compare
+from feedback.domain.comparison import compare
 from feedback.domain.org_history import (
     OrgField,
     OrgMove,

@@ -16,7 +16,8 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
+
+from contracts.internal.feedback import OutcomeMetric
 
 from feedback.domain.intervals import (
     Interval,
@@ -33,12 +34,6 @@ METHOD = (
     "Wilson 95% intervals (comparison: on Kish's effective n); "
     "difference: Newcombe hybrid score interval"
 )
-
-
-class OutcomeMetric(StrEnum):
-    PROMOTION = "PROMOTION"  # promoted in the window ÷ in the group at its start
-    INTERNAL_MOBILITY = "INTERNAL_MOBILITY"  # made an internal move ÷ in the group at its start
-    RETENTION = "RETENTION"  # still in the org at its end ÷ in the group at its start
 
 
 def _event(key: OutcomeKey, metric: OutcomeMetric) -> bool:

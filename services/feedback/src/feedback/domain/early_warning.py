@@ -20,28 +20,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from itertools import pairwise
 
+from contracts.feedback import EvidenceKind, FlagReason
 from contracts.matches import MatchStatus
 from contracts.sessions import SessionStatus
 
 from feedback.domain.periods import utc
 from feedback.domain.request_schedule import OPEN_MATCH, RequestKind
-
-
-class FlagReason(StrEnum):
-    LOW_SESSION_RATING = "LOW_SESSION_RATING"
-    LOW_PULSE_RATING = "LOW_PULSE_RATING"
-    REPEATED_MISSED_SESSIONS = "REPEATED_MISSED_SESSIONS"
-    NO_RECENT_SESSION = "NO_RECENT_SESSION"
-    FALLING_RATINGS = "FALLING_RATINGS"
-
-
-class EvidenceKind(StrEnum):
-    RATING = "RATING"  # id: the response
-    SESSION = "SESSION"  # id: the session
-    LAST_CONTACT = "LAST_CONTACT"  # the last held session (or the acceptance): id if known
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

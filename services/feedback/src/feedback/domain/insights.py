@@ -21,10 +21,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from contracts.internal.feedback import OutcomeMetric
 from contracts.programs import ObjectiveMetric, ParticipantRole
 
 from feedback.domain.breakdowns import TOTAL, Dimension, breakdown
-from feedback.domain.comparison import METHOD, OutcomeComparison, OutcomeMetric, compare
+from feedback.domain.comparison import METHOD, OutcomeComparison, compare
 from feedback.domain.figures import ParticipantGroup, ProgramFigures, Tally
 from feedback.domain.intervals import Interval
 from feedback.domain.objectives import Objective, ObjectiveProgress, progress

@@ -13,17 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 
+from contracts.internal.feedback import ObjectiveStanding
 from contracts.programs import ObjectiveMetric, ObjectiveSnapshot
-
-
-class ObjectiveStanding(StrEnum):
-    ON_TRACK = "ON_TRACK"
-    BEHIND = "BEHIND"
-    MET = "MET"
-    MISSED = "MISSED"
-    UNKNOWN = "UNKNOWN"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -70,7 +70,8 @@ def recompute(program_id: str, facts: Iterable[Fact]) -> ProgramFigures:
                     matches_closed_after_activation=int(fact.activated_at is not None),
                 )
         elif isinstance(fact, SessionFact):
-            if fact.status is not SessionStatus.SCHEDULED:
+            # Only what happened counts: a planned session (scheduled or not) is no figure.
+            if fact.status not in (SessionStatus.SCHEDULED, SessionStatus.UNSCHEDULED):
                 count(fact.starts_at, **{f"sessions_{fact.status.lower()}": 1})
         elif isinstance(fact, RequestFact):
             if fact.status is not RequestStatus.WITHDRAWN:

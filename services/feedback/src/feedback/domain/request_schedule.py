@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 
+from contracts.feedback import FeedbackRequestKind as RequestKind
+from contracts.internal.feedback import FeedbackRequestStatus as RequestStatus
 from contracts.matches import MatchStatus
 from contracts.people import PersonStatus
 from contracts.problems import Code
@@ -25,19 +26,8 @@ from runtime.refusals import Refused, not_found
 
 from feedback.domain.periods import utc
 
-
-class RequestKind(StrEnum):
-    SESSION = "SESSION"  # after a held session
-    PULSE = "PULSE"  # how the relationship is going
-    CLOSE_OUT = "CLOSE_OUT"  # when the match completes or ends
-
-
-class RequestStatus(StrEnum):
-    PENDING = "PENDING"
-    ANSWERED = "ANSWERED"
-    EXPIRED = "EXPIRED"
-    WITHDRAWN = "WITHDRAWN"  # the person left the organization before answering
-
+# The contracts' enums (defined once, there), under the names this domain speaks.
+__all__ = ["RequestKind", "RequestStatus"]
 
 OPEN_MATCH = frozenset({MatchStatus.ACCEPTED, MatchStatus.ACTIVE})
 CLOSED_MATCH = frozenset({MatchStatus.COMPLETED, MatchStatus.ENDED})

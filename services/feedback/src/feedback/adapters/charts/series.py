@@ -16,7 +16,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from feedback.domain.comparison import OutcomeMetric
+from contracts.internal.feedback import OutcomeMetric
+
 from feedback.domain.figures import ProgramFigures
 from feedback.domain.insights import ProgramInsights
 from feedback.domain.intervals import Interval
