@@ -50,7 +50,7 @@ from service_auth.tokens import Caller, TokenMinter, generate_keypair
 
 NOW = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 PROGRAM = "7d4b5a2e-3f1c-4e8a-9b6d-0c2e4f6a8b1d"
-SESSION = "5f0c8a9e-1b2d-4c3e-8f4a-6b7c8d9e0f1a"
+SESSION = "se_" + "5" * 32
 RESPONSE = "0b1c2d3e-4f50-4617-8899-aabbccddeeff"
 PEOPLE = [f"{i:08x}-0000-4000-8000-000000000000" for i in range(12)]
 BASE = "https://cairn.example.com"

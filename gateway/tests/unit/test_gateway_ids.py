@@ -18,6 +18,9 @@ KEYS_OF = {
     "Match": st.uuids(version=4).map(lambda u: f"mt_{u.hex}"),
     "MatchRun": st.uuids(version=4).map(lambda u: f"mr_{u.hex}"),
     "OrgChangeRejection": st.integers(min_value=1, max_value=2**63 - 1).map(str),
+    "Session": st.uuids(version=4).map(lambda u: f"se_{u.hex}"),
+    "FeedbackRequest": UUIDS,
+    "Feedback": UUIDS,
 }
 TYPED_KEYS = st.sampled_from(sorted(KEYS_OF)).flatmap(
     lambda name: st.tuples(st.just(name), KEYS_OF[name])

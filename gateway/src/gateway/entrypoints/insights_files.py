@@ -79,8 +79,7 @@ async def chart(
     return await _proxy(
         request,
         program_id,
-        "/internal/feedback/programs/{}/charts/{}",
-        f"{chart_name.value}.{chart_format.value}",
+        f"/internal/feedback/programs/{{}}/charts/{chart_name.value}.{chart_format.value}",
         chart_format.value,
         {"grain": grain},
     )
@@ -102,11 +101,10 @@ async def _export(request: Request, program_id: str, export_format: ExportFormat
     return await _proxy(
         request,
         program_id,
-        "/internal/feedback/programs/{}/{}",
-        f"insights.{export_format.value}",
+        f"/internal/feedback/programs/{{}}/insights.{export_format.value}",
         export_format.value,
         {},
-        attachment=True,
+        attachment=f"insights.{export_format.value}",
     )
 
 
@@ -114,12 +112,13 @@ async def _proxy(
     request: Request,
     program_id: str,
     template: str,
-    file_name: str,
     extension: str,
     params: dict[str, str | None],
     *,
-    attachment: bool = False,
+    attachment: str | None = None,
 ) -> Response:
+    """`template`: feedback's path, `{}` the program's key (the rest is ours: a known name
+    and extension); `attachment`: the file name to download it as."""
     caller = await api_key_caller(request)
     if caller is None:
         return problem(
@@ -133,7 +132,7 @@ async def _proxy(
         return _not_found()
     feedback: ServiceClient = request.app.state.upstreams.feedback
     try:
-        answer = await feedback.fetch(template, caller, keys=(key, file_name), params=params)
+        answer = await feedback.fetch(template, caller, keys=(key,), params=params)
     except UpstreamUnavailable as exc:
         log.error("insights file for tenant %s: %r", caller.tenant_id, exc)
         return _unavailable()
@@ -149,7 +148,7 @@ async def _proxy(
     if extension == ChartFormat.SVG:
         headers |= _SVG_POLICY
     if attachment:
-        headers["Content-Disposition"] = _disposition(program_id, file_name)
+        headers["Content-Disposition"] = _disposition(program_id, attachment)
     return Response(answer.content, media_type=CONTENT_TYPES[extension], headers=headers)
 
 

@@ -1,8 +1,9 @@
 """Opaque global ids: base64url("Type:key"). Integrators must treat them as opaque.
 
 An id is decoded, never trusted: its key must have the exact form the owning service mints
-for that type (profiles: uuid4 strings; matching: `mt_<hex>` matches, `mr_<hex>` runs), so a
-key can only ever name one resource (never `../enrollments/x/withdraw`)."""
+for that type (profiles and feedback: uuid4 strings; matching: `mt_<hex>` matches, `mr_<hex>`
+runs; sessions: `se_<hex>`), so a key can only ever name one resource (never
+`../enrollments/x/withdraw`)."""
 
 import base64
 import binascii
@@ -20,7 +21,7 @@ KEY_FORMS: Final[dict[str, re.Pattern[str]]] = {
     "OrgChangeRejection": re.compile(r"[1-9][0-9]{0,18}"),  # profiles: a serial id
     "Match": re.compile(f"mt_{_HEX32}"),  # matching: f"mt_{uuid4().hex}"
     "MatchRun": re.compile(f"mr_{_HEX32}"),  # matching: f"mr_{uuid4().hex}"
-    "Session": re.compile(_UUID),  # sessions: str(uuid.uuid4())
+    "Session": re.compile(f"se_{_HEX32}"),  # sessions: f"se_{uuid4().hex}"
     "FeedbackRequest": re.compile(_UUID),  # feedback: str(uuid.uuid4())
     "Feedback": re.compile(_UUID),
 }
