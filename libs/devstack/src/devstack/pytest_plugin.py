@@ -208,7 +208,12 @@ async def start_system(database_factory: DatabaseFactory, work_dir: Path) -> Run
         log_dir=work_dir / "logs",
         trace_exporter="console",
     )
-    await asyncio.to_thread(stack.start, 90.0)
+    try:
+        await asyncio.to_thread(stack.start, 90.0)
+    except BaseException:
+        # A stack that never got ready is stopped too: no process outlives the test run.
+        await asyncio.to_thread(stack.stop)
+        raise
     return RunningSystem(stack, urls)
 
 
