@@ -346,6 +346,33 @@ async def test_a_page_of_peoples_requests_is_one_call_to_feedback(
     assert services.count("profiles", "POST", "/internal/programs/batch") == 1
 
 
+async def test_answers_of_a_page_of_requests_are_one_call_and_know_their_request(
+    stub: tuple[StubServices, httpx.AsyncClient, TokenMinter],
+) -> None:
+    services = stub[0]
+    services.people = {k: person(k) for k in PEOPLE[:3]}
+    answered = request_view("rq-1", PEOPLE[0]).model_copy(update={"response_id": RESPONSE})
+    services.requests = {PEOPLE[0]: [answered, request_view("rq-2", PEOPLE[0])]}
+    services.responses = {RESPONSE: feedback_view(PEOPLE[0])}
+
+    data = await run(
+        context(stub),
+        "{ people(first: 5) { edges { node { feedbackRequests { id "
+        "feedback { rating request { id } } } } } } }",
+    )
+
+    asked = [r for e in data["people"]["edges"] for r in e["node"]["feedbackRequests"]]
+    assert [r["feedback"] for r in asked] == [
+        {"rating": 4, "request": {"id": encode_id("FeedbackRequest", "rq-1")}},
+        None,
+    ]
+    assert services.count("feedback", "POST", "/internal/feedback/responses/batch") == 1
+    assert [c[2] for c in services.feedback_calls()] == [
+        "/internal/feedback/people/requests/batch",
+        "/internal/feedback/responses/batch",
+    ]
+
+
 async def test_an_unknown_request_status_is_refused_naming_the_argument(
     stub: tuple[StubServices, httpx.AsyncClient, TokenMinter],
 ) -> None:

@@ -64,6 +64,8 @@ async def _feedback_match(root: "Feedback", info: Info[CairnContext, None]) -> M
 async def _feedback_request(
     root: "Feedback", info: Info[CairnContext, None]
 ) -> "FeedbackRequest | None":
+    if root.parent is not None:  # reached from its request: no need to load it again
+        return root.parent
     found = await info.context.feedback.read(
         FeedbackRequestView, "/internal/feedback/requests/{}", root.view.request_id
     )
@@ -73,6 +75,7 @@ async def _feedback_request(
 @strawberry.type(description="One person's answer to a feedback request.")
 class Feedback:
     view: strawberry.Private[FeedbackView]
+    parent: strawberry.Private["FeedbackRequest | None"]
     id: strawberry.ID
     respondent: Person = strawberry.field(resolver=_respondent)
     rating: int = strawberry.field(description="How it went, 1..5")
@@ -103,9 +106,12 @@ class Feedback:
     )
 
     @classmethod
-    def of(cls, view: FeedbackView, *, admin: bool) -> "Feedback":
+    def of(
+        cls, view: FeedbackView, *, admin: bool, request: "FeedbackRequest | None" = None
+    ) -> "Feedback":
         return cls(
             view=view,
+            parent=request,
             id=strawberry.ID(encode_id("Feedback", view.id)),
             rating=view.rating,
             recommend_score=view.recommend_score,
@@ -141,7 +147,7 @@ async def _answer(root: "FeedbackRequest", info: Info[CairnContext, None]) -> Fe
     if root.view.response_id is None:
         return None
     found = await info.context.loaders.feedback_by_id.load(root.view.response_id)
-    return Feedback.of(found, admin=info.context.is_admin) if found else None
+    return Feedback.of(found, admin=info.context.is_admin, request=root) if found else None
 
 
 @strawberry.type(description="A few short questions someone is asked after an interaction.")
