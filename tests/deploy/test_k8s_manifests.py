@@ -261,7 +261,7 @@ def processes(tmp: Path) -> dict[str, ServiceProcess]:
         ),
         "feedback": feedback_bootstrap.build(
             FeedbackSettings(database_url=url("f"), service_token_public_key=key), kafka
-        ),
+        ).process,
         "gateway": gateway_bootstrap.build(
             GatewayStoreSettings(database_url=url("g")), kafka, Sealer([new_key()])
         ),

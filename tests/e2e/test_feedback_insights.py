@@ -34,7 +34,7 @@ Z = 1.959963984540054
 
 
 @dataclass
-class Feedback:
+class FeedbackApi:
     """feedback's internal API as the gateway calls it: a service token for a principal."""
 
     system: RunningSystem
@@ -209,7 +209,7 @@ async def raw_people(system: RunningSystem, key: str, external: list[str]) -> di
 async def test_every_insight_equals_its_independent_computation(system: RunningSystem) -> None:
     tenant = system.create_tenant("Insights Co")
     key, tenant_id = tenant["apiKey"], tenant["tenantId"]
-    api = Feedback(system, tenant_id)
+    api = FeedbackApi(system, tenant_id)
     run = uuid.uuid4().hex[:6]
     # 6 mentors (4 of them under-represented: a group of 4 that must never show), 14 mentees
     # (7 and 7), 15 comparable non-participants; all hired before the program.

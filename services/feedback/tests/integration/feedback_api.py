@@ -11,8 +11,14 @@ import httpx
 from contracts.base import Event
 from contracts.matches import MatchAccepted, MatchOrigin, MatchSnapshot, MatchStatus
 from contracts.people import PersonCreated, PersonSnapshot, PersonStatus
-from contracts.programs import ProgramKind
-from contracts.sessions import SessionCompleted, SessionSnapshot, SessionStatus
+from contracts.programs import ProgramKind, ProgramPublished, ProgramSnapshot
+from contracts.sessions import (
+    SessionCancelled,
+    SessionCompleted,
+    SessionNoShow,
+    SessionSnapshot,
+    SessionStatus,
+)
 from feedback.adapters import tables
 from feedback.bootstrap import Feedback
 from messaging.consumer import Received
@@ -75,6 +81,42 @@ class Service:
         await self.deliver(tenant_id, PersonCreated(person=snapshot))
         return person_id
 
+    async def program(self, tenant_id: str, **fields: Any) -> str:
+        program_id = str(uuid.uuid4())
+        snapshot = ProgramSnapshot.model_validate(
+            {
+                "id": program_id,
+                "name": "Future Leaders",
+                "kind": "ONE_ON_ONE",
+                "status": "ENROLLING",
+                "description": None,
+                "startsOn": None,
+                "endsOn": None,
+                "objectives": [],
+                "curriculum": {
+                    "cadence": "FREQ=WEEKLY;COUNT=6",
+                    "sessionMinutes": 45,
+                    "modules": [],
+                },
+                "matchingPolicy": {
+                    "mentorsPerMentee": 1,
+                    "groupSize": None,
+                    "minLevelGap": None,
+                    "maxLevelGap": None,
+                    "crossDepartment": True,
+                    "prioritizeUnderrepresented": False,
+                    "weights": {},
+                },
+                "enrollmentWindow": {"opensAt": None, "closesAt": None},
+                "eligibility": {"levels": [], "departments": [], "roles": []},
+                "revision": 1,
+                "updatedAt": datetime.now(UTC).isoformat(),
+                **fields,
+            }
+        )
+        await self.deliver(tenant_id, ProgramPublished(program=snapshot))
+        return program_id
+
     async def match(
         self, tenant_id: str, program_id: str, mentor: str, mentee: str, at: datetime
     ) -> MatchSnapshot:
@@ -109,6 +151,7 @@ class Service:
         ended_at: datetime,
         status: SessionStatus = SessionStatus.COMPLETED,
     ) -> SessionSnapshot:
+        """A session of the match, held (or, with another status, cancelled or missed)."""
         snapshot = SessionSnapshot(
             id=f"ss_{uuid.uuid4().hex[:16]}",
             program_id=match.program_id,
@@ -121,7 +164,13 @@ class Service:
             revision=2,
             updated_at=ended_at,
         )
-        await self.deliver(tenant_id, SessionCompleted(session=snapshot, completed_at=ended_at))
+        if status is SessionStatus.COMPLETED:
+            event: Event = SessionCompleted(session=snapshot, completed_at=ended_at)
+        elif status is SessionStatus.CANCELLED:
+            event = SessionCancelled(session=snapshot, cancelled_by=match.mentor_id, reason="busy")
+        else:
+            event = SessionNoShow(session=snapshot, absent_ids=list(match.mentee_ids))
+        await self.deliver(tenant_id, event)
         return snapshot
 
     async def requests_of(self, tenant_id: str, person_id: str) -> list[dict[str, Any]]:
