@@ -38,7 +38,7 @@ async def _accepted_match(
         )
         return answer.status_code == 200 and answer.json()["mentors"] == 2
 
-    await eventually(pool_known, timeout_s=60)
+    await eventually(pool_known, timeout_s=180)
     chosen = await ok(
         system,
         key,
@@ -65,7 +65,7 @@ async def _rematched(system: RunningSystem, key: str, mentee: str, first: str) -
         proposed = [m for m in found if m["status"] == "PROPOSED"]
         return found if ended and proposed else None
 
-    found = await eventually(offered, timeout_s=90)
+    found = await eventually(offered, timeout_s=180)
     ended = next(m for m in found if m["status"] == "ENDED")
     assert ended["id"] == encode_id("Match", first)
     proposed = next(m for m in found if m["status"] == "PROPOSED")
@@ -96,7 +96,7 @@ async def test_poorly_rated_and_silent_matches_are_flagged_and_rematched(
         )
         return answer if answer.status_code == 200 else None
 
-    await eventually(known, timeout_s=60)
+    await eventually(known, timeout_s=180)
 
     # A poorly rated match: a held session (as sessions publishes it), then a 1 of 5.
     poor = await _accepted_match(system, key, tenant_id, rated, ids[mentors[0]], ids[mentees[0]])
@@ -120,7 +120,7 @@ async def test_poorly_rated_and_silent_matches_are_flagged_and_rematched(
         found = await api.requests_of(mentee)
         return found[0] if found else None
 
-    request = await eventually(asked, timeout_s=60)
+    request = await eventually(asked, timeout_s=180)
     answered = await api.submit(
         {"requestId": request["id"], "respondentId": mentee, "rating": 1, "comment": "no fit"}
     )

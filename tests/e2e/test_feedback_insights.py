@@ -26,7 +26,7 @@ from devstack.pytest_plugin import RunningSystem, eventually
 from gateway.graphql.ids import decode_id
 from service_auth.tokens import Caller, TokenMinter
 
-from tests.e2e.test_programs_graphql import CREATE, ENROLL, OPEN, ok, people_ids
+from tests.e2e.test_programs_graphql import CREATE, ENROLL, OPEN, ok
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -197,13 +197,20 @@ async def seed_program(
 
 
 async def raw_people(system: RunningSystem, key: str, external: list[str]) -> dict[str, str]:
-    opaque = await people_ids(system, key, external)
-    found = {}
-    for x, value in opaque.items():
-        raw = decode_id("Person", value)
+    """Opaque ids by external id, and raw ids under "raw:<external id>", once profiles has
+    everyone (patient: a loaded machine takes its time)."""
+    query = "query($e: String) { person(externalId: $e) { id } }"
+    found: dict[str, str] = {}
+    for x in external:
+
+        async def known(x: str = x) -> Any:
+            return (await ok(system, key, query, {"e": x}))["person"]
+
+        opaque = (await eventually(known, timeout_s=180))["id"]
+        raw = decode_id("Person", opaque)
         assert raw is not None
-        found[x] = raw
-    return opaque | {f"raw:{x}": r for x, r in found.items()}
+        found[x], found[f"raw:{x}"] = opaque, raw
+    return found
 
 
 async def test_every_insight_equals_its_independent_computation(system: RunningSystem) -> None:
@@ -211,20 +218,23 @@ async def test_every_insight_equals_its_independent_computation(system: RunningS
     key, tenant_id = tenant["apiKey"], tenant["tenantId"]
     api = FeedbackApi(system, tenant_id)
     run = uuid.uuid4().hex[:6]
-    # 6 mentors (4 of them under-represented: a group of 4 that must never show), 14 mentees
-    # (7 and 7), 15 comparable non-participants; all hired before the program.
+    # 6 mentors (4 of them under-represented: a group of 4 that must never show), 20 mentees
+    # (10 and 10), 22 comparable non-participants (11 and 11); all hired before the program.
     mentors = [f"M{i}-{run}" for i in range(6)]
-    mentees = [f"P{i}-{run}" for i in range(14)]
-    others = [f"C{i}-{run}" for i in range(15)]
+    mentees = [f"P{i}-{run}" for i in range(20)]
+    others = [f"C{i}-{run}" for i in range(22)]
     changes = [
         employee(m, level=7, department="Sales", underrepresented=i < 4)
         for i, m in enumerate(mentors)
     ]
     changes += [
-        employee(m, level=3, department="Platform", underrepresented=i < 7)
+        employee(m, level=3, department="Platform", underrepresented=i < 10)
         for i, m in enumerate(mentees)
     ]
-    changes += [employee(c, level=3, department="Platform") for c in others]
+    changes += [
+        employee(c, level=3, department="Platform", underrepresented=i < 11)
+        for i, c in enumerate(others)
+    ]
     assert (await system.push_changes(tenant, changes)).status_code == 202
     ids = await raw_people(system, key, mentors + mentees + others)
     today = datetime.now(UTC).date()
@@ -235,9 +245,9 @@ async def test_every_insight_equals_its_independent_computation(system: RunningS
     async def people_known() -> Any:
         found = await api.insights(program)
         wanted = (found["eligible"], found["enrolledMentors"], found["enrolledMentees"])
-        return found if wanted == (35, 6, 14) else None
+        return found if wanted == (48, 6, 20) else None
 
-    await eventually(people_known, timeout_s=60)
+    await eventually(people_known, timeout_s=180)
 
     # Seven relationships: five held sessions (ACTIVE), one of those completed, one ended.
     now = datetime.now(UTC)
@@ -274,7 +284,7 @@ async def test_every_insight_equals_its_independent_computation(system: RunningS
         mine = await api.requests_of(mentee_of_first)
         return mine if len(mine) == held_per_match[0] + 1 else None
 
-    await eventually(requests_issued, timeout_s=60)
+    await eventually(requests_issued, timeout_s=180)
 
     # Answers: ratings and recommend scores across the NPS boundaries (6 a detractor, 7 a
     # passive, 9 a promoter), from mentees of the held sessions.
@@ -300,10 +310,10 @@ async def test_every_insight_equals_its_independent_computation(system: RunningS
         given.append((rating, recommend))
     assert len(given) == len(answers)
 
-    # Promotions after the program started: 5 of the 14 mentees, 6 of the 15 others.
+    # Promotions after the program started: 10 of the 20 mentees (5 under-represented), 11 of
+    # the 22 others (5 under-represented).
     later = now + timedelta(seconds=1)
-    moves = [update(m, 2, later, level=4) for m in mentees[7:12]]
-    moves += [update(c, 2, later, level=4) for c in others[:6]]
+    moves = [update(x, 2, later, level=4) for x in mentees[5:15] + others[6:17]]
     assert (await system.push_changes(tenant, moves)).status_code == 202
 
     async def settled() -> Any:
@@ -317,18 +327,18 @@ async def test_every_insight_equals_its_independent_computation(system: RunningS
             and found["requests"] == asked
             and promoted is not None
             and promoted["participants"] is not None
-            and promoted["participants"]["events"] == 5
-            and promoted["comparison"]["events"] == 6
+            and promoted["participants"]["events"] == 10
+            and promoted["comparison"]["events"] == 11
         )
         return found if ready else None
 
-    insights = await eventually(settled, timeout_s=90)
+    insights = await eventually(settled, timeout_s=180)
 
     # Participation and engagement, from the raw data.
     assert insights["enrolledMentors"] == len(mentors)
     assert insights["enrolledMentees"] == len(mentees)
     assert insights["eligible"] == len(mentors) + len(mentees) + len(others)
-    assert insights["participationRate"] == pytest.approx(20 / 35)
+    assert insights["participationRate"] == pytest.approx(26 / 48)
     assert insights["openMatches"] == 7 - 2
     assert insights["activeMatches"] == 5 - 2
     assert insights["sessionsCompleted"] == sum(held_per_match) == len(sessions)
@@ -352,17 +362,28 @@ async def test_every_insight_equals_its_independent_computation(system: RunningS
         o for o in insights["outcomes"] if (o["metric"], o["subgroup"]) == ("PROMOTION", "all")
     )
     assert not row["suppressed"]
-    assert (row["participants"]["n"], row["participants"]["events"]) == (14, 5)
-    assert (row["comparison"]["n"], row["comparison"]["events"]) == (15, 6)
-    assert row["participants"]["rate"] == pytest.approx(5 / 14)
-    assert row["comparison"]["rate"] == pytest.approx(6 / 15)
-    assert (row["participants"]["low"], row["participants"]["high"]) == pytest.approx(wilson(5, 14))
-    assert (row["comparison"]["low"], row["comparison"]["high"]) == pytest.approx(wilson(6, 15))
-    assert row["difference"] == pytest.approx(5 / 14 - 6 / 15)
-    assert insights["promotionRate"] == pytest.approx(5 / 14)
+    assert (row["participants"]["n"], row["participants"]["events"]) == (20, 10)
+    assert (row["comparison"]["n"], row["comparison"]["events"]) == (22, 11)
+    assert row["participants"]["rate"] == pytest.approx(10 / 20)
+    assert row["comparison"]["rate"] == pytest.approx(11 / 22)
+    assert (row["participants"]["low"], row["participants"]["high"]) == pytest.approx(
+        wilson(10, 20)
+    )
+    assert (row["comparison"]["low"], row["comparison"]["high"]) == pytest.approx(wilson(11, 22))
+    assert row["difference"] == pytest.approx(0.0, abs=1e-12)
+    assert insights["promotionRate"] == pytest.approx(10 / 20)
+    # Under-represented participants compared with under-represented others: 5 of 10, 5 of 11.
+    mine = next(
+        o
+        for o in insights["outcomes"]
+        if (o["metric"], o["subgroup"]) == ("PROMOTION", "underrepresented=yes")
+    )
+    if not mine["suppressed"]:
+        assert (mine["participants"]["n"], mine["participants"]["events"]) == (10, 5)
+        assert (mine["comparison"]["n"], mine["comparison"]["events"]) == (11, 5)
     assert "coarsened exact matching" in insights["method"]
     objective = insights["objectives"][0]
-    assert (objective["metric"], objective["current"]) == ("PROMOTION_RATE", pytest.approx(5 / 14))
+    assert (objective["metric"], objective["current"]) == ("PROMOTION_RATE", pytest.approx(0.5))
 
     # The group of 4 (under-represented mentors) never shows: not alone, and not as the
     # difference of anything shown — the mentors' total less either part, or another group.
@@ -383,7 +404,9 @@ async def test_every_insight_equals_its_independent_computation(system: RunningS
     assert 4 not in [a - b for a in mentor_totals for b in shown]
     assert 4 not in [b for b in shown if b in (insights["representation"]["mentors"]["count"],)]
     mentees_share = insights["representation"]["mentees"]
-    assert mentees_share == {"count": 7, "of": 14, "share": 0.5, "suppressed": False}
+    assert mentees_share == {"count": 10, "of": 20, "share": 0.5, "suppressed": False}
+    promoted_share = insights["representation"]["promoted"]
+    assert promoted_share == {"count": 5, "of": 10, "share": 0.5, "suppressed": False}
     # Another period: the series never breaks people down by self-identification.
     series = await api.call("GET", f"/programs/{program}/insights/series?grain=WEEK")
     assert series.status_code == 200
@@ -397,7 +420,7 @@ async def test_every_insight_equals_its_independent_computation(system: RunningS
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.splitlines()
     assert lines[0] == "section,figure,subgroup,period,value,n,low,high,suppressed"
-    assert "participation,enrolled_mentees,all,,14,,,,false" in lines
+    assert "participation,enrolled_mentees,all,,20,,,,false" in lines
     assert "representation,underrepresented_share,mentors,,,,,,true" in lines
     exported = await api.call("GET", f"/programs/{program}/insights.json")
     assert exported.json()["insights"]["nps"] == pytest.approx(nps)
@@ -410,8 +433,8 @@ async def test_every_insight_equals_its_independent_computation(system: RunningS
     drawn = (await api.call("GET", f"/programs/{program}/charts/outcomes.json")).json()
     assert [s["name"] for s in drawn["series"]] == ["Participants", "Comparison group"]
     promotion = drawn["series"][0]["points"][0]
-    assert (promotion["label"], promotion["denominator"]) == ("Promotion", 14)
-    assert promotion["value"] == pytest.approx(5 / 14)
+    assert (promotion["label"], promotion["denominator"]) == ("Promotion", 20)
+    assert promotion["value"] == pytest.approx(0.5)
     assert (
         b"Promotion" in (await api.call("GET", f"/programs/{program}/charts/outcomes.svg")).content
     )

@@ -125,8 +125,9 @@ async def _protected(
             person_id=person.person_id,
             hired_on=person.hired_on,
             left_at=person.left_at,
-            # Self-identification only for participants: the comparison needs none of it.
-            underrepresented=person.underrepresented if participant else None,
+            # Aggregated and suppressed only; the comparison group's too, so every breakdown
+            # by it has both sides (an all-unknown side would hide the whole comparison).
+            underrepresented=person.underrepresented,
             level=person.level,
             department=person.department,
             moves=moves_of(person),
