@@ -7,7 +7,7 @@ MEMBERS := contracts libs/persistence libs/telemetry libs/messaging libs/service
            services/profiles services/matching services/sessions services/feedback gateway
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo test lint bench chaos contracts lock clean
+.PHONY: setup run demo test lint bench chaos fuzz contracts lock clean
 
 setup: $(STAMP)
 
@@ -42,6 +42,12 @@ bench: setup
 # prints sent / applied / lost / duplicated per read model (CHAOS="--changes 1000" to vary).
 chaos: setup
 	$(BIN)/python -m devstack.chaos --json var/chaos/report.json $(CHAOS)
+
+# schemathesis on every service's OpenAPI and the gateway's GraphQL schema, on the live system:
+# FUZZ cases per operation (make test runs 4 of each).
+FUZZ ?= 200
+fuzz: setup
+	CAIRN_FUZZ_EXAMPLES=$(FUZZ) $(BIN)/pytest tests/fuzz $(PYTEST_ARGS)
 
 contracts: setup
 	$(BIN)/python -m contracts.export

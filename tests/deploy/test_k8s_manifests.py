@@ -257,8 +257,11 @@ def processes(tmp: Path) -> dict[str, ServiceProcess]:
             MatchingSettings(database_url=url("m"), service_token_public_key=key), kafka
         ).process,
         "sessions": sessions_bootstrap.build(
-            SessionsSettings(database_url=url("s"), service_token_public_key=key), kafka
-        ),
+            SessionsSettings(
+                database_url=url("s"), service_token_public_key=key, sealing_keys=new_key()
+            ),
+            kafka,
+        ).process,
         "feedback": feedback_bootstrap.build(
             FeedbackSettings(database_url=url("f"), service_token_public_key=key), kafka
         ).process,

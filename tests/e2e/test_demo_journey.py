@@ -34,6 +34,10 @@ async def test_the_demo_walks_the_journey(system: RunningSystem, tmp_path: Path)
     assert "all 32 people visible in GraphQL" in out
     assert "mentees matched" in out and "matches proposed" in out
     assert out.count(": ACCEPTED") == 2
+    assert out.count(" sessions booked") == 2  # each accepted pair's series
+    assert "'s next sessions (" in out and " with " in out
+    assert f"{system.url('gateway')}/calendar/" in out and ".ics" in out
+    assert "# issueCalendarFeed" in out
     assert "# runMatching" in out and "mutation(" in out  # the GraphQL it used
     # It ends with the program's insights and one chart, saved where it says.
     assert "enrolled: 12 mentees, 7 mentors" in out

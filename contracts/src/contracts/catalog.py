@@ -2,11 +2,20 @@
 
 from typing import Final
 
-from contracts import enrollments, feedback, hris, matches, people, programs, sessions
+from contracts import (
+    enrollments,
+    feedback,
+    hris,
+    matches,
+    office_hours,
+    people,
+    programs,
+    sessions,
+)
 from contracts.base import Event
 
 EVENT_TYPES: Final[dict[str, type[Event]]] = {
     model.event_type: model
-    for module in (hris, people, programs, enrollments, matches, sessions, feedback)
+    for module in (hris, people, programs, enrollments, matches, sessions, office_hours, feedback)
     for model in module.EVENTS
 }

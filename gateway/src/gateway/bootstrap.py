@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from messaging.consumer import subscriptions
 from messaging.settings import KafkaSettings
 from runtime.process import ServiceProcess
 from runtime.sealing import Sealer
@@ -18,23 +19,37 @@ from gateway.adapters.upstream import ServiceClient, Upstreams
 from gateway.config import GatewaySettings, GatewayStoreSettings
 from gateway.service_layer.hris_connections import seal_plaintext_connections
 from gateway.service_layer.hris_deliveries import keep_receipts_bounded
+from gateway.webhooks.event_types import PUBLIC_TOPICS
+from gateway.webhooks.fanout import fanout_handlers
+from gateway.webhooks.worker import delivery_worker
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def build(settings: GatewayStoreSettings, kafka: KafkaSettings, sealer: Sealer) -> ServiceProcess:
     """The gateway's process: its database, outbox relay, the keeper of HRIS delivery receipts
-    and (when serving) its clients; secrets stored before they were sealed are sealed on start,
-    before any request."""
+    and outbound webhooks' consumer, and (when serving) its clients and the webhook delivery
+    worker; secrets stored before they were sealed are sealed on start, before any request."""
     serving = [upstream_clients(settings)] if isinstance(settings, GatewaySettings) else []
+    webhooks = (
+        [delivery_worker(sealer, settings.webhook_delivery())]
+        if isinstance(settings, GatewaySettings)
+        else []
+    )
     return ServiceProcess(
         name="gateway",
         database_url=settings.database_url_for("gateway"),
         migrations_dir=MIGRATIONS,
         tables=metadata.messaging,
         bootstrap_servers=kafka.bootstrap_servers,
+        # Outbound webhooks: every public event in (a delivery per matching subscription).
+        handlers=subscriptions(fanout_handlers()),
+        topics=PUBLIC_TOPICS,
         run_workers=settings.run_workers,
-        workers=[keep_receipts_bounded],
+        workers=[
+            keep_receipts_bounded,
+            *webhooks,
+        ],
         resources=[plaintext_sealed(sealer), *serving],
     )
 
@@ -64,6 +79,7 @@ def upstream_clients(
             app.state.upstreams = Upstreams(
                 profiles=ServiceClient(http, settings.profiles_url, "profiles", minter),
                 matching=ServiceClient(http, settings.matching_url, "matching", minter),
+                sessions=ServiceClient(http, settings.sessions_url, "sessions", minter),
                 feedback=ServiceClient(http, settings.feedback_url, "feedback", minter),
             )
             yield

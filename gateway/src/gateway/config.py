@@ -10,6 +10,8 @@ from gateway.graphql.limits import (
     DEFAULT_TENANT_QUEUE_S,
     QueryLimits,
 )
+from gateway.webhooks.schedule import DEFAULT_JITTER, DEFAULT_SCHEDULE_S, RetrySchedule
+from gateway.webhooks.worker import DeliverySettings
 
 
 class GatewayStoreSettings(ProcessSettings):
@@ -29,6 +31,7 @@ class GatewaySettings(GatewayStoreSettings):
     public_base_url: HttpUrl = HttpUrl("http://127.0.0.1:8000")
     profiles_url: str = "http://127.0.0.1:8001"
     matching_url: str = "http://127.0.0.1:8002"
+    sessions_url: str = "http://127.0.0.1:8003"
     feedback_url: str = "http://127.0.0.1:8004"
     max_webhook_bytes: int = Field(default=1024 * 1024, ge=1024)
     # A webhook's or SCIM request's whole body must arrive within this (a slow-loris upload
@@ -46,6 +49,28 @@ class GatewaySettings(GatewayStoreSettings):
     graphql_tenant_concurrency: int = Field(default=DEFAULT_TENANT_CONCURRENCY, ge=1)
     graphql_tenant_queue_s: float = Field(default=DEFAULT_TENANT_QUEUE_S, ge=0)
     graphql_refusal_hold_s: float = Field(default=DEFAULT_REFUSAL_HOLD_S, ge=0)
+
+    # Outbound webhooks: seconds before each attempt (the first is the event's arrival), each
+    # spread by ±jitter; how long one hop may take; how often due deliveries are looked for;
+    # tenants whose targets may be private addresses (on-premises receivers); loopback allowed
+    # for every tenant (tests and local runs only).
+    webhook_retry_schedule_s: tuple[float, ...] = Field(default=DEFAULT_SCHEDULE_S, min_length=1)
+    webhook_retry_jitter: float = Field(default=DEFAULT_JITTER, ge=0, lt=1)
+    webhook_timeout_s: float = Field(default=15.0, gt=0, le=60)
+    webhook_poll_s: float = Field(default=1.0, gt=0)
+    webhook_concurrency: int = Field(default=8, ge=1)
+    webhook_private_target_tenants: tuple[str, ...] = ()
+    webhook_allow_loopback: bool = False
+
+    def webhook_delivery(self) -> DeliverySettings:
+        return DeliverySettings(
+            retries=RetrySchedule(self.webhook_retry_schedule_s, self.webhook_retry_jitter),
+            timeout_s=self.webhook_timeout_s,
+            poll_s=self.webhook_poll_s,
+            concurrency=self.webhook_concurrency,
+            private_target_tenants=frozenset(self.webhook_private_target_tenants),
+            allow_loopback=self.webhook_allow_loopback,
+        )
 
     def scim_base_url(self) -> str:
         return f"{str(self.public_base_url).rstrip('/')}/scim/v2"

@@ -29,6 +29,7 @@ from contracts.internal.feedback import (
 )
 from contracts.internal.matching import PersonMatches
 from contracts.internal.programs import ProgramView
+from contracts.internal.sessions import SessionView
 from contracts.matches import MatchOrigin, MatchSnapshot, MatchStatus
 from contracts.pages import Connection, Edge, Items
 from contracts.people import PersonStatus, PersonView
@@ -41,6 +42,7 @@ from contracts.programs import (
     ProgramKind,
     ProgramStatus,
 )
+from contracts.sessions import SessionKind, SessionStatus
 from gateway.adapters.upstream import ServiceClient, Upstreams
 from gateway.graphql.context import CairnContext
 from gateway.graphql.ids import decode_id, encode_id
@@ -146,6 +148,27 @@ def feedback_view(respondent: str, comment: str | None = "too many meetings") ->
     )
 
 
+def session_view(key: str, host: str, mentee: str) -> SessionView:
+    return SessionView(
+        id=key,
+        program_id=PROGRAM,
+        kind=SessionKind.ONE_ON_ONE,
+        match_ids=[],
+        host_id=host,
+        attendee_ids=[host, mentee],
+        starts_at=NOW - timedelta(days=1),
+        ends_at=NOW - timedelta(days=1) + timedelta(minutes=45),
+        status=SessionStatus.COMPLETED,
+        sequence=0,
+        final=False,
+        revision=1,
+        updated_at=NOW,
+        agenda=[],
+        action_items=[],
+        attendance=[],
+    )
+
+
 def insights_view(program_id: str) -> ProgramInsightsView:
     hidden = ShareView(suppressed=True)
     return ProgramInsightsView(
@@ -209,6 +232,7 @@ class StubServices:
     responses: dict[str, FeedbackView] = field(default_factory=dict)
     insights: dict[str, ProgramInsightsView] = field(default_factory=dict)
     flags: list[FlagView] = field(default_factory=list)
+    sessions: dict[str, SessionView] = field(default_factory=dict)
     calls: list[tuple[str, str, str, Any]] = field(default_factory=list)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -268,6 +292,9 @@ class StubServices:
             case ("feedback", "POST", "/internal/feedback/programs/insights/batch"):
                 found = [self.insights[k] for k in body["programIds"] if k in self.insights]
                 return Items[ProgramInsightsView](items=found)
+            case ("sessions", "POST", "/internal/sessions/sessions/batch"):
+                found_sessions = [self.sessions[k] for k in body["ids"] if k in self.sessions]
+                return Items[SessionView](items=found_sessions)
             case ("feedback", "GET", path) if path.endswith("/flags"):
                 return Items[FlagView](items=self.flags)
         raise AssertionError(f"unexpected call {route}")
@@ -288,6 +315,7 @@ def context(
     upstreams = Upstreams(
         profiles=ServiceClient(http, "http://profiles", "profiles", minter),
         matching=ServiceClient(http, "http://matching", "matching", minter),
+        sessions=ServiceClient(http, "http://sessions", "sessions", minter),
         feedback=ServiceClient(http, "http://feedback", "feedback", minter),
     )
     return CairnContext(
@@ -371,6 +399,58 @@ async def test_answers_of_a_page_of_requests_are_one_call_and_know_their_request
         "/internal/feedback/people/requests/batch",
         "/internal/feedback/responses/batch",
     ]
+
+
+async def test_the_sessions_of_a_page_of_requests_and_answers_are_one_call_to_sessions(
+    stub: tuple[StubServices, httpx.AsyncClient, TokenMinter],
+) -> None:
+    services = stub[0]
+    people = PEOPLE[:6]
+    services.people = {k: person(k) for k in ["mentor", *people]}
+    held = {k: f"se_{i:032x}" for i, k in enumerate(people)}
+    services.sessions = {held[k]: session_view(held[k], "mentor", k) for k in people}
+    pulse = request_view("rq-pulse", people[0]).model_copy(
+        update={"kind": FeedbackRequestKind.PULSE, "session_id": None}
+    )
+    services.requests = {
+        k: [
+            request_view(f"rq-{i}", k).model_copy(
+                update={"session_id": held[k], "response_id": f"{RESPONSE[:-2]}{i:02x}"}
+            )
+        ]
+        for i, k in enumerate(people)
+    }
+    services.requests[people[0]].append(pulse)
+    services.responses = {
+        f"{RESPONSE[:-2]}{i:02x}": feedback_view(k).model_copy(
+            update={"id": f"{RESPONSE[:-2]}{i:02x}", "session_id": held[k]}
+        )
+        for i, k in enumerate(people)
+    }
+
+    data = await run(
+        context(stub),
+        "{ people(first: 10) { edges { node { id feedbackRequests { kind "
+        "session { id status host { externalId } } feedback { session { id } } } } } } }",
+    )
+
+    for edge in data["people"]["edges"]:
+        key = decode_id("Person", edge["node"]["id"])
+        for asked in edge["node"]["feedbackRequests"]:
+            if asked["kind"] == "PULSE":  # a pulse follows no session
+                assert asked["session"] is None and asked["feedback"] is None
+                continue
+            session_id = encode_id("Session", held[str(key)])
+            assert asked["session"] == {
+                "id": session_id,
+                "status": "COMPLETED",
+                "host": {"externalId": "ext-mentor"},
+            }
+            assert asked["feedback"] == {"session": {"id": session_id}}
+    # Every request's and answer's session: one call to sessions, each session asked once.
+    assert services.count("sessions", "POST", "/internal/sessions/sessions/batch") == 1
+    [body] = [c[3] for c in services.calls if c[0] == "sessions"]
+    assert sorted(body["ids"]) == sorted(held.values())
 
 
 async def test_an_unknown_request_status_is_refused_naming_the_argument(

@@ -87,6 +87,7 @@ async def stub() -> AsyncIterator[tuple[StubFeedback, CairnContext]]:
         upstreams = Upstreams(
             profiles=ServiceClient(http, "http://profiles", "profiles", minter),
             matching=ServiceClient(http, "http://matching", "matching", minter),
+            sessions=ServiceClient(http, "http://sessions", "sessions", minter),
             feedback=ServiceClient(http, "http://feedback", "feedback", minter),
         )
         yield (

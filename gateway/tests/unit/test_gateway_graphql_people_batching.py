@@ -213,6 +213,7 @@ async def run(clients: list[httpx.AsyncClient], stub: StubServices, query: str) 
         upstreams=Upstreams(
             profiles=ServiceClient(client, "http://profiles", "profiles", minter),
             matching=ServiceClient(client, "http://matching", "matching", minter),
+            sessions=ServiceClient(client, "http://sessions", "sessions", minter),
             feedback=ServiceClient(client, "http://feedback", "feedback", minter),
         ),
     )

@@ -79,6 +79,7 @@ async def serve() -> AsyncIterator[Callable[..., FastAPI]]:
         served.state.upstreams = Upstreams(
             profiles=ServiceClient(http, "http://profiles", "profiles", minter),
             matching=ServiceClient(http, "http://matching", "matching", minter),
+            sessions=ServiceClient(http, "http://sessions", "sessions", minter),
             feedback=ServiceClient(http, "http://feedback", "feedback", minter),
         )
 

@@ -19,6 +19,10 @@ KEYS_OF = {
     "MatchRun": st.uuids(version=4).map(lambda u: f"mr_{u.hex}"),
     "OrgChangeRejection": st.integers(min_value=1, max_value=2**63 - 1).map(str),
     "Session": st.uuids(version=4).map(lambda u: f"se_{u.hex}"),
+    "ActionItem": st.uuids(version=4).map(lambda u: f"ai_{u.hex}"),
+    "CalendarConnection": st.uuids(version=4).map(lambda u: f"cc_{u.hex}"),
+    "WebhookSubscription": st.uuids(version=4).map(lambda u: f"wh_{u.hex}"),
+    "WebhookDelivery": st.uuids(version=5).map(lambda u: f"msg_{u.hex}"),
     "FeedbackRequest": UUIDS,
     "Feedback": UUIDS,
 }

@@ -54,6 +54,7 @@ async def served() -> AsyncIterator[tuple[StubFeedback, Callable[[str], None], h
         app.state.upstreams = Upstreams(
             profiles=ServiceClient(upstream, "http://profiles", "profiles", minter),
             matching=ServiceClient(upstream, "http://matching", "matching", minter),
+            sessions=ServiceClient(upstream, "http://sessions", "sessions", minter),
             feedback=ServiceClient(upstream, "http://feedback", "feedback", minter),
         )
         with pytest.MonkeyPatch.context() as patch:

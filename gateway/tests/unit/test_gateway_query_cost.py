@@ -44,6 +44,18 @@ def cost(query: str, variables: dict[str, Any] | None = None, name: str | None =
         ('{ suggestMentors(programId: "p", menteeId: "m") { score } }', 5),  # its default
         ("{ __typename }", 0),
         ("{ programs { name } }", ASSUMED_LIST_SIZE),
+        # Sessions: a match's series is a year of fortnightly sessions, each with its lists.
+        ('{ match(id: "x") { sessions { id } } }', 1 + 26),
+        ('{ match(id: "x") { sessions { agenda { text } } } }', 1 + 26 * (1 + 10)),
+        ("{ sessions(first: 50) { id host { id } } }", 50 * 2),
+        ("{ sessions { id } }", 20),  # the default page
+        ("{ sessionsPage(first: 5) { edges { node { attendees { id } } } } }", 5 + 5 * 10),
+        ('{ person(id: "x") { sessions(first: 3) { matches { id } } } }', 1 + 3 * (1 + 10)),
+        (
+            "{ people(first: 10) { edges { node { sessions { id } workingHours { days { end } } "
+            "} } } }",
+            10 + 10 * (20 + 1 + 10),
+        ),
         # Feedback: a person's requests are a list (its assumed size), each naming a match.
         (
             "{ people(first: 10) { edges { node { feedbackRequests { id match { id } } } } } }",

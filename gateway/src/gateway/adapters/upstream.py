@@ -87,7 +87,7 @@ class ServiceClient:
         if response.status_code == 404:
             return None
         if 400 <= response.status_code < 500:
-            raise UpstreamRejected(_problem(response))
+            raise UpstreamRejected(problem_of(response))
         if response.status_code >= 500:
             log.error("%s answered %s: %s", self._audience, response.status_code, response.text)
             raise UpstreamUnavailable(f"{self._audience} answered {response.status_code}")
@@ -100,17 +100,20 @@ class ServiceClient:
 
     async def fetch(
         self,
+        method: str,
         template: str,
         caller: Caller,
         *,
         keys: Sequence[str] = (),
         params: dict[str, Any] | None = None,
     ) -> httpx.Response:
-        """A GET answered as it came (a file: a chart, an export): the caller maps statuses."""
+        """The answer as it came (a file: a chart, an export, a calendar feed; or no body):
+        the caller maps the statuses."""
         token = self._minter.mint(caller, self._audience)
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         try:
-            return await self._http.get(
+            return await self._http.request(
+                method,
                 f"{self._base_url}{path(template, *keys)}",
                 params=clean,
                 headers={"Authorization": f"Bearer {token}"},
@@ -151,10 +154,11 @@ class Upstreams:
 
     profiles: ServiceClient
     matching: ServiceClient
+    sessions: ServiceClient
     feedback: ServiceClient
 
 
-def _problem(response: httpx.Response) -> Problem:
+def problem_of(response: httpx.Response) -> Problem:
     """The refusal's problem+json; a body that is none (a proxy's page, say) as a bare one."""
     try:
         return Problem.model_validate_json(response.content)

@@ -3,7 +3,7 @@ from messaging.settings import KafkaSettings
 
 from gateway import bootstrap
 from gateway.config import GatewaySettings
-from gateway.entrypoints import hris_webhooks, imports, insights_files
+from gateway.entrypoints import calendar_feeds, hris_webhooks, imports, insights_files
 from gateway.entrypoints.graphql_route import (
     Unauthenticated,
     graphql_router,
@@ -26,6 +26,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             insights_files.router,
             graphql_router(),
             scim_routes.router,
+            calendar_feeds.router,
         ],
     )
     app.state.settings = settings

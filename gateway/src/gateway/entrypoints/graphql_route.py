@@ -54,9 +54,14 @@ async def context(
 ) -> CairnContext:
     upstreams: Upstreams = request.app.state.upstreams
     settings: GatewaySettings | None = getattr(request.app.state, "settings", None)
-    limits = settings.graphql_limits() if settings is not None else QueryLimits()
-    base_url = str(settings.public_base_url).rstrip("/") if settings is not None else ""
-    return CairnContext(caller=caller, upstreams=upstreams, limits=limits, public_base_url=base_url)
+    if settings is None:
+        return CairnContext(caller=caller, upstreams=upstreams, limits=QueryLimits())
+    return CairnContext(
+        caller=caller,
+        upstreams=upstreams,
+        limits=settings.graphql_limits(),
+        public_base_url=str(settings.public_base_url).rstrip("/"),
+    )
 
 
 class CairnGraphQLRouter(GraphQLRouter[CairnContext, None]):

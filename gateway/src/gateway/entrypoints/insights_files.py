@@ -132,7 +132,7 @@ async def _proxy(
         return _not_found()
     feedback: ServiceClient = request.app.state.upstreams.feedback
     try:
-        answer = await feedback.fetch(template, caller, keys=(key,), params=params)
+        answer = await feedback.fetch("GET", template, caller, keys=(key,), params=params)
     except UpstreamUnavailable as exc:
         log.error("insights file for tenant %s: %r", caller.tenant_id, exc)
         return _unavailable()

@@ -18,11 +18,12 @@ class CairnContext(BaseContext):
     caller: Caller
     upstreams: Upstreams
     limits: QueryLimits = field(default_factory=QueryLimits)
-    # Where clients reach the gateway: links the API answers (charts, exports) are built on
-    # ("" in tests: the links are then paths).
-    public_base_url: str = ""
+    # Where clients reach the gateway (GATEWAY_PUBLIC_BASE_URL): the links the API answers
+    # (calendar feeds, insights charts and exports) are built on it.
+    public_base_url: str = "http://127.0.0.1:8000"
     profiles: Service = field(init=False)
     matching: Service = field(init=False)
+    sessions: Service = field(init=False)
     feedback: Service = field(init=False)
     loaders: Loaders = field(init=False)
 
@@ -30,8 +31,9 @@ class CairnContext(BaseContext):
         super().__init__()
         self.profiles = Service(self.upstreams.profiles, self.caller)
         self.matching = Service(self.upstreams.matching, self.caller)
+        self.sessions = Service(self.upstreams.sessions, self.caller)
         self.feedback = Service(self.upstreams.feedback, self.caller)
-        self.loaders = Loaders(self.profiles, self.matching, self.feedback)
+        self.loaders = Loaders(self.profiles, self.matching, self.sessions, self.feedback)
 
     @property
     def is_admin(self) -> bool:

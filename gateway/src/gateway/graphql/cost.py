@@ -3,8 +3,8 @@ node-limit model, so a query is refused for what it asks, not for what it happen
 
 - a connection costs its `first` (the default page when absent): the nodes it may answer; its
   `edges` and their `node` are those nodes, not more; its `pageInfo` is one object;
-- a list of objects costs its `first` when it takes one, else `ASSUMED_LIST_SIZE`, each item
-  one object plus what is selected in it;
+- a list of objects costs its `first` when it takes one, else its size in `LIST_SIZES`, else
+  `ASSUMED_LIST_SIZE`, each item one object plus what is selected in it;
 - a plain object field costs 1; scalars and enums cost nothing;
 - nested lists multiply: what is selected inside a list or a connection is paid once per item.
 
@@ -48,6 +48,10 @@ from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 # how many items it is assumed to hold.
 ASSUMED_LIST_SIZE: Final = 10
 SIZE_ARGUMENT: Final = "first"
+# Lists without `first` that are usually longer than that: (type, field) → assumed size.
+LIST_SIZES: Final[dict[tuple[str, str], int]] = {
+    ("Match", "sessions"): 26,  # a series: a year of fortnightly sessions
+}
 
 
 class CostUnknown(Exception):
@@ -155,7 +159,8 @@ class _Costing:
             page = self._size(definition, node, DEFAULT_PAGE)
             return page + self.selections(of, children, page)
         if _is_list(definition.type):
-            size = self._size(definition, node, ASSUMED_LIST_SIZE)
+            assumed = LIST_SIZES.get((parent.name, name), ASSUMED_LIST_SIZE)
+            size = self._size(definition, node, assumed)
             return size * (1 + self.selections(of, children))
         return 1 + self.selections(of, children)
 

@@ -9,7 +9,10 @@ from contracts.internal.feedback import (
     ObjectiveStanding,
     OutcomeMetric,
 )
+from contracts.internal.session_calendars import CalendarProvider, ConnectionState
+from contracts.internal.sessions import RescheduleScope
 from contracts.matches import MatchStatus, Optimality
+from contracts.office_hours import RsvpStatus
 from contracts.people import PersonStatus
 from contracts.problems import Code
 from contracts.programs import (
@@ -19,9 +22,14 @@ from contracts.programs import (
     ProgramKind,
     ProgramStatus,
 )
+from contracts.sessions import AttendanceStatus, CalendarSync, SessionKind, SessionStatus
 
 __all__ = [
+    "AttendanceStatus",
+    "CalendarProvider",
+    "CalendarSync",
     "Code",
+    "ConnectionState",
     "EvidenceKind",
     "FeedbackRequestKind",
     "FeedbackRequestStatus",
@@ -37,6 +45,10 @@ __all__ = [
     "PersonStatus",
     "ProgramKind",
     "ProgramStatus",
+    "RescheduleScope",
+    "RsvpStatus",
+    "SessionKind",
+    "SessionStatus",
 ]
 
 strawberry.enum(PersonStatus)
@@ -47,6 +59,14 @@ strawberry.enum(MatchObjective, description="What a match run maximizes")
 strawberry.enum(ObjectiveMetric)
 strawberry.enum(MatchStatus)
 strawberry.enum(Optimality, description="How good a match run's answer is known to be")
+strawberry.enum(SessionStatus, description="UNSCHEDULED: planned, but no slot fits everyone")
+strawberry.enum(SessionKind)
+strawberry.enum(CalendarSync, description="Where a session stands in a connected calendar")
+strawberry.enum(AttendanceStatus)
+strawberry.enum(RescheduleScope, description="THIS occurrence, or it and the FOLLOWING ones")
+strawberry.enum(CalendarProvider)
+strawberry.enum(ConnectionState, description="FAILED: the provider refused; reconnect")
+strawberry.enum(RsvpStatus, description="WAITLISTED: in line for the next free seat")
 strawberry.enum(FeedbackRequestKind, description="What a feedback request asks about")
 strawberry.enum(FeedbackRequestStatus)
 strawberry.enum(FlagReason, description="The early-warning rule that flagged a match")

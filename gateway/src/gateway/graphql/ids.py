@@ -2,8 +2,8 @@
 
 An id is decoded, never trusted: its key must have the exact form the owning service mints
 for that type (profiles and feedback: uuid4 strings; matching: `mt_<hex>` matches, `mr_<hex>`
-runs; sessions: `se_<hex>`), so a key can only ever name one resource (never
-`../enrollments/x/withdraw`)."""
+runs; sessions: `se_<hex>` sessions, `ai_<hex>` action items, `cc_<hex>` calendar connections),
+so a key can only ever name one resource (never `../enrollments/x/withdraw`)."""
 
 import base64
 import binascii
@@ -22,6 +22,10 @@ KEY_FORMS: Final[dict[str, re.Pattern[str]]] = {
     "Match": re.compile(f"mt_{_HEX32}"),  # matching: f"mt_{uuid4().hex}"
     "MatchRun": re.compile(f"mr_{_HEX32}"),  # matching: f"mr_{uuid4().hex}"
     "Session": re.compile(f"se_{_HEX32}"),  # sessions: f"se_{uuid4().hex}"
+    "ActionItem": re.compile(f"ai_{_HEX32}"),  # sessions: f"ai_{uuid4().hex}"
+    "CalendarConnection": re.compile(f"cc_{_HEX32}"),  # sessions: f"cc_{uuid4().hex}"
+    "WebhookSubscription": re.compile(f"wh_{_HEX32}"),  # gateway: f"wh_{uuid4().hex}"
+    "WebhookDelivery": re.compile(f"msg_{_HEX32}"),  # gateway: "msg_" + uuid5(…).hex
     "FeedbackRequest": re.compile(_UUID),  # feedback: str(uuid.uuid4())
     "Feedback": re.compile(_UUID),
 }

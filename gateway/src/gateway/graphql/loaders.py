@@ -2,9 +2,10 @@
 made while resolving one request is batched into one call to profiles, and answered from
 the request's cache after that; so is every per-person field of a list of people (history,
 managers, the first page of reports and of direct reports, matches): one call per field and
-level, however many people the level has; and so is what feedback knows of them (a page of
-people's feedback requests, a list of programs' insights, the responses requests point at).
-Built once per request (on its context), never
+level, however many people the level has; so are matches by id and, from sessions, sessions by
+id, a page of matches' sessions, a page of people's sessions and their working hours; and so is
+what feedback knows of them (a page of people's feedback requests, a list of programs' insights
+and flags, the responses requests point at). Built once per request (on its context), never
 shared between requests, so one tenant's cache can never serve another."""
 
 import asyncio
@@ -31,11 +32,18 @@ from contracts.internal.people import (
     PersonReports,
 )
 from contracts.internal.programs import ProgramView
+from contracts.internal.sessions import (
+    MatchSessions,
+    PersonSessions,
+    SessionView,
+    WorkingHoursView,
+)
 from contracts.matches import MatchSnapshot
 from contracts.pages import Items
 from contracts.people import PersonView
 from strawberry.dataloader import DataLoader
 
+from gateway.graphql.sessions import endpoints
 from gateway.graphql.upstream import Service
 
 # The services' batch endpoints take at most this many keys a call.
@@ -53,12 +61,17 @@ DirectReportsKey = tuple[str, int]  # person id, first
 MatchesKey = tuple[str, tuple[str, ...]]  # person id, statuses (sorted)
 RequestsKey = tuple[str, tuple[str, ...]]  # person id, request statuses (sorted)
 SeriesKey = tuple[str, InsightsGrain]  # program id, grain
+Window = tuple[str | None, str | None]  # from, to (ISO 8601)
+PersonSessionsKey = tuple[str, Window]  # person id, window
 
 
 class Loaders:
-    def __init__(self, profiles: Service, matching: Service, feedback: Service) -> None:
+    def __init__(
+        self, profiles: Service, matching: Service, sessions: Service, feedback: Service
+    ) -> None:
         self._profiles = profiles
         self._matching = matching
+        self._sessions = sessions
         self._feedback = feedback
         self.person_by_id: DataLoader[str, PersonView | None] = DataLoader(
             load_fn=self._people_by_id, max_batch_size=MAX_BATCH
@@ -103,6 +116,22 @@ class Loaders:
             load_fn=self._flags_of_programs, max_batch_size=MAX_BATCH
         )
 
+        self.match_by_id: DataLoader[str, MatchSnapshot | None] = DataLoader(
+            load_fn=self._matches_by_id, max_batch_size=MAX_BATCH
+        )
+        self.session_by_id: DataLoader[str, SessionView | None] = DataLoader(
+            load_fn=self._sessions_by_id, max_batch_size=MAX_BATCH
+        )
+        self.sessions_of_match: DataLoader[str, list[SessionView]] = DataLoader(
+            load_fn=self._sessions_of_matches, max_batch_size=MAX_BATCH
+        )
+        self.sessions_of_person: DataLoader[PersonSessionsKey, list[SessionView]] = DataLoader(
+            load_fn=self._sessions_of_people, max_batch_size=MAX_BATCH
+        )
+        self.working_hours_of_person: DataLoader[str, WorkingHoursView | None] = DataLoader(
+            load_fn=self._working_hours, max_batch_size=MAX_BATCH
+        )
+
     def remember_person(self, person: PersonView) -> PersonView:
         """A person an answer carried: later loads of them in this request need no call."""
         self.person_by_id.prime(person.id, person)
@@ -113,6 +142,10 @@ class Loaders:
     def remember_program(self, program: ProgramView) -> ProgramView:
         self.program_by_id.prime(program.id, program)
         return program
+
+    def remember_session(self, session: SessionView) -> SessionView:
+        self.session_by_id.prime(session.id, session)
+        return session
 
     async def _people_by_id(self, ids: list[str]) -> list[PersonView | None]:
         found = {p.id: p for p in await self._people({"ids": ids})}
@@ -216,6 +249,61 @@ class Loaders:
 
         found = await _by_group(list(keys), of)
         return [matches or [] for matches in found]
+
+    # --- matches by id, and sessions -------------------------------------------------------
+
+    async def _matches_by_id(self, ids: list[str]) -> list[MatchSnapshot | None]:
+        answer = await self._matching.read(
+            Items[MatchSnapshot],
+            "/internal/matching/matches/batch",
+            method="POST",
+            json={"ids": ids},
+        )
+        found = {m.id: m for m in (answer.items if answer else [])}
+        return [found.get(key) for key in ids]
+
+    async def _sessions_by_id(self, ids: list[str]) -> list[SessionView | None]:
+        answer = await self._sessions.read(
+            Items[SessionView], endpoints.SESSIONS_BY_ID, method="POST", json={"ids": ids}
+        )
+        found = {s.id: s for s in (answer.items if answer else [])}
+        return [found.get(key) for key in ids]
+
+    async def _sessions_of_matches(self, match_ids: list[str]) -> list[list[SessionView]]:
+        answer = await self._sessions.read(
+            Items[MatchSessions],
+            endpoints.SESSIONS_OF_MATCHES,
+            method="POST",
+            json={"matchIds": match_ids},
+        )
+        found = {m.match_id: m.items for m in (answer.items if answer else [])}
+        return [[self.remember_session(s) for s in found.get(key, [])] for key in match_ids]
+
+    async def _sessions_of_people(self, keys: list[PersonSessionsKey]) -> list[list[SessionView]]:
+        async def of(window: Window, person_ids: list[str]) -> dict[str, list[SessionView]]:
+            since, until = window
+            answer = await self._sessions.read(
+                Items[PersonSessions],
+                endpoints.SESSIONS_OF_PEOPLE,
+                method="POST",
+                json={"personIds": person_ids, "from": since, "to": until},
+            )
+            return {p.person_id: p.items for p in (answer.items if answer else [])}
+
+        found = await _by_group(list(keys), of)
+        return [[self.remember_session(s) for s in (items or [])] for items in found]
+
+    async def _working_hours(self, person_ids: list[str]) -> list[WorkingHoursView | None]:
+        # sessions has no batch of working hours yet: the level's people are asked for at
+        # once, one call each (a batch endpoint there makes this one call).
+        return list(
+            await asyncio.gather(
+                *(
+                    self._sessions.read(WorkingHoursView, endpoints.WORKING_HOURS, person_id)
+                    for person_id in person_ids
+                )
+            )
+        )
 
     # --- what feedback knows ---------------------------------------------------------------
 

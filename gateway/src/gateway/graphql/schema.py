@@ -18,13 +18,33 @@ from gateway.graphql.people.mutations import PeopleMutation
 from gateway.graphql.people.queries import PeopleQuery
 from gateway.graphql.programs.mutations import ProgramsMutation
 from gateway.graphql.programs.queries import ProgramsQuery
+from gateway.graphql.sessions.calendar_mutations import CalendarsMutation
+from gateway.graphql.sessions.mutations import SessionsMutation
+from gateway.graphql.sessions.queries import SessionsQuery
+from gateway.graphql.webhooks.mutations import WebhooksMutation
+from gateway.graphql.webhooks.queries import WebhooksQuery
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
 
-QUERIES: tuple[type, ...] = (PeopleQuery, ProgramsQuery, MatchingQuery, FeedbackQuery)
-MUTATIONS: tuple[type, ...] = (PeopleMutation, ProgramsMutation, MatchingMutation, FeedbackMutation)
+QUERIES: tuple[type, ...] = (
+    PeopleQuery,
+    ProgramsQuery,
+    MatchingQuery,
+    SessionsQuery,
+    FeedbackQuery,
+    WebhooksQuery,
+)
+MUTATIONS: tuple[type, ...] = (
+    PeopleMutation,
+    ProgramsMutation,
+    MatchingMutation,
+    SessionsMutation,
+    CalendarsMutation,
+    FeedbackMutation,
+    WebhooksMutation,
+)
 
 schema = Schema(
     query=merge_types("Query", QUERIES),

@@ -6,6 +6,7 @@ Every key is put in its path by the service client (`adapters.upstream.path`), q
 can only ever name one resource."""
 
 import dataclasses
+import logging
 from collections.abc import Sequence
 from datetime import date, datetime
 from enum import Enum
@@ -17,8 +18,15 @@ from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 from service_auth.tokens import Caller
 
-from gateway.adapters.upstream import ServiceClient, UpstreamRejected, UpstreamUnavailable
+from gateway.adapters.upstream import (
+    ServiceClient,
+    UpstreamRejected,
+    UpstreamUnavailable,
+    problem_of,
+)
 from gateway.graphql.errors import BadUserInput, Unavailable
+
+log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -53,6 +61,22 @@ class Service:
             return await self._call(method, answer, template, keys, None, json)
         except UpstreamRejected as exc:
             return exc.problem
+
+    async def remove(self, template: str, *keys: str) -> Problem | bool:
+        """For mutations that delete (answered 204): True when done, False when not found,
+        or the service's refusal."""
+        try:
+            response = await self._client.fetch("DELETE", template, self._caller, keys=keys)
+        except UpstreamUnavailable as exc:
+            raise Unavailable(f"{self._client.name} is unavailable; retry shortly") from exc
+        if response.status_code == 404:
+            return False
+        if 400 <= response.status_code < 500:
+            return problem_of(response)
+        if response.status_code >= 300:
+            log.error("%s answered %s: %s", self._client.name, response.status_code, response.text)
+            raise Unavailable(f"{self._client.name} is unavailable; retry shortly")
+        return True
 
     async def _call(
         self,

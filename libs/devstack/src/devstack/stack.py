@@ -16,6 +16,7 @@ from typing import IO
 import httpx
 from cryptography.fernet import Fernet
 from messaging.broker import EmbeddedBroker, ensure_topics, free_port
+from messaging.child_processes import die_with_parent
 from service_auth.tokens import generate_keypair
 
 
@@ -159,6 +160,7 @@ class Stack:
             stderr=subprocess.STDOUT,
             # Own process group: Ctrl-C reaches the supervisor, which stops them in order.
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
 
     def wait_ready(self, timeout_s: float, names: list[str] | None = None) -> None:

@@ -18,6 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from contracts.topics import ALL_TOPICS, CONSUMER_GROUPS, dead_letter_topic
 
+from messaging.child_processes import die_with_parent
 from messaging.settings import client_options
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class EmbeddedBroker:
             ],
             stdout=self._log or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

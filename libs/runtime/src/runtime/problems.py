@@ -5,10 +5,11 @@ from http import HTTPStatus
 from typing import Any
 
 from contracts.problems import Code, Problem
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException
 
 from runtime.refusals import Refused
 
@@ -87,6 +88,8 @@ def describe(errors: list[dict[str, Any]]) -> str:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    # Starlette's HTTPException (FastAPI's is a subclass): what routing itself raises (no such
+    # route 404, 405, an undecodable body 400) is answered as problem+json too.
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
         return problem(

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequenc
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
@@ -20,14 +20,23 @@ from messaging.relay import OutboxRelay
 from messaging.tables import MessagingTables
 from persistence.database import create_engine, session_factory
 from persistence.migrations import upgrade_async
+from pydantic import BaseModel
 from service_auth.tokens import TokenVerifier
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telemetry.tracing import configure_tracing, instrument_fastapi
 
+from runtime.error_answers import document_error_answers
 from runtime.problems import install_problem_handlers
 
 log = logging.getLogger(__name__)
+
+
+class Readiness(BaseModel):
+    """/readyz: ready only when the database and the broker both answer."""
+
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, bool]
 
 
 @dataclass
@@ -114,7 +123,11 @@ class ServiceProcess:
         async def healthz() -> dict[str, str]:
             return {"status": "ok"}
 
-        @router.get("/readyz")
+        @router.get(
+            "/readyz",
+            response_model=Readiness,
+            responses={503: {"model": Readiness, "description": "The database or broker is down"}},
+        )
         async def readyz() -> JSONResponse:
             checks = {
                 "database": await self.database_ready(),
@@ -145,6 +158,10 @@ class ServiceProcess:
         app.include_router(self.health_router())
         for router in routers:
             app.include_router(router)
+        if service_token_public_key is not None:
+            # A service's routes: their real error answers in its OpenAPI, new routes included.
+            # (The gateway's public surfaces answer in their own formats, SCIM's for one.)
+            document_error_answers(app)
         instrument_fastapi(app)
         return app
 

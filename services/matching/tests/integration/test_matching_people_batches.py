@@ -77,3 +77,27 @@ async def test_a_bad_batch_is_refused_naming_the_field(
     answer = await service.call(tenant(), "POST", BATCH, json=body)
     assert answer.status_code == 422, answer.text
     assert field in {e["field"] for e in answer.json()["errors"]}
+
+
+async def test_matches_by_id_as_one_match_would_get_them(service: Service) -> None:
+    c = await cohort(service, mentors=2, mentees=2)
+    await service.run(c.tenant_id, c.program_id, dry_run=False)
+    proposed = await matches_of(service, c)
+    ids = [m["id"] for m in proposed]
+    answer = await service.call(
+        c.tenant_id, "POST", "/internal/matching/matches/batch", json={"ids": [*ids, "mt_nope"]}
+    )
+    assert answer.status_code == 200, answer.text
+    found = {m["id"]: m for m in answer.json()["items"]}
+    assert sorted(found) == sorted(ids)  # the unknown one left out
+    for match_id in ids:
+        one = await service.call(c.tenant_id, "GET", f"/internal/matching/matches/{match_id}")
+        assert found[match_id] == one.json()
+    other = await service.call(
+        tenant(), "POST", "/internal/matching/matches/batch", json={"ids": ids}
+    )
+    assert other.json()["items"] == []  # another tenant's matches never
+    too_many = await service.call(
+        c.tenant_id, "POST", "/internal/matching/matches/batch", json={"ids": ["m"] * 501}
+    )
+    assert too_many.status_code == 422 and too_many.json()["errors"][0]["field"] == "ids"

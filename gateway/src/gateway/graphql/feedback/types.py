@@ -7,7 +7,8 @@ participant: feedback leaves it out of any other caller's answer, and the type c
 The people, programs and matches these name are loaded in batches for the whole request (a
 match through its participant's matches, which matching answers for a page of people in one
 call). `feedback_requests_of_person` serves `Person.feedbackRequests`, `flags_of_match`
-`Match.flags`."""
+`Match.flags`; `session` on a request or an answer is the sessions area's `Session`, loaded
+through its batched `session_by_id`."""
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
@@ -31,8 +32,10 @@ from gateway.graphql.programs.types import Program, program_of
 
 if TYPE_CHECKING:
     from gateway.graphql.matching.types import Match
+    from gateway.graphql.sessions.types import Session
 
 MatchType = Annotated["Match", strawberry.lazy("gateway.graphql.matching.types")]
+SessionType = Annotated["Session", strawberry.lazy("gateway.graphql.sessions.types")]
 
 
 async def _match_of(context: CairnContext, person_id: str, match_id: str | None) -> "Match | None":
@@ -44,6 +47,18 @@ async def _match_of(context: CairnContext, person_id: str, match_id: str | None)
 
     found = await context.loaders.matches_of_person.load((person_id, ()))
     return next((Match.of(m) for m in found if m.id == match_id), None)
+
+
+async def _session_of(context: CairnContext, session_id: str | None) -> "Session | None":
+    """The session a request or an answer follows, through the sessions area's batched loader
+    (a page of requests is one call to sessions); None for a pulse or a close-out (no session),
+    or a session the caller cannot see."""
+    if session_id is None:
+        return None
+    from gateway.graphql.sessions.types import Session  # refers back to Match and Person
+
+    found = await context.loaders.session_by_id.load(session_id)
+    return Session.of(found) if found else None
 
 
 # --- answers ---------------------------------------------------------------------------------
@@ -59,6 +74,10 @@ async def _feedback_program(root: "Feedback", info: Info[CairnContext, None]) ->
 
 async def _feedback_match(root: "Feedback", info: Info[CairnContext, None]) -> MatchType | None:
     return await _match_of(info.context, root.view.respondent_id, root.view.match_id)
+
+
+async def _feedback_session(root: "Feedback", info: Info[CairnContext, None]) -> SessionType | None:
+    return await _session_of(info.context, root.view.session_id)
 
 
 async def _feedback_request(
@@ -100,6 +119,11 @@ class Feedback:
     program: Program = strawberry.field(resolver=_feedback_program)
     match: MatchType | None = strawberry.field(
         resolver=_feedback_match, description="The match the answer is about, if any"
+    )
+    session: SessionType | None = strawberry.field(
+        resolver=_feedback_session,
+        description="The session it is about (null for a pulse or a close-out, which follow "
+        "no session)",
     )
     request: "FeedbackRequest | None" = strawberry.field(
         resolver=_feedback_request, description="The request it answered"
@@ -143,6 +167,12 @@ async def _request_match(
     return await _match_of(info.context, root.view.respondent_id, root.view.match_id)
 
 
+async def _request_session(
+    root: "FeedbackRequest", info: Info[CairnContext, None]
+) -> SessionType | None:
+    return await _session_of(info.context, root.view.session_id)
+
+
 async def _answer(root: "FeedbackRequest", info: Info[CairnContext, None]) -> Feedback | None:
     if root.view.response_id is None:
         return None
@@ -154,6 +184,10 @@ async def _answer(root: "FeedbackRequest", info: Info[CairnContext, None]) -> Fe
 class FeedbackRequest:
     view: strawberry.Private[FeedbackRequestView]
     id: strawberry.ID
+    session: SessionType | None = strawberry.field(
+        resolver=_request_session,
+        description="The held session it asks about (SESSION requests; null otherwise)",
+    )
     match: MatchType | None = strawberry.field(resolver=_request_match)
     person: Person = strawberry.field(resolver=_asked, description="Who is asked")
     kind: str = strawberry.field(

@@ -30,6 +30,7 @@ from gateway.graphql.relay import DEFAULT_PAGE, Connection, connection, page_siz
 
 if TYPE_CHECKING:
     from gateway.graphql.feedback.types import MatchFlag
+    from gateway.graphql.sessions.types import Session
 
 
 @strawberry.type
@@ -113,6 +114,14 @@ class Match:
     last_session_at: datetime | None = strawberry.field(
         description="When the latest held session ended"
     )
+
+    @strawberry.field(description="Its sessions, the series in order")
+    async def sessions(
+        self, info: Info[CairnContext, None]
+    ) -> list[Annotated["Session", strawberry.lazy("gateway.graphql.sessions.types")]]:
+        from gateway.graphql.sessions.types import sessions_of_match  # refers back to Match
+
+        return await sessions_of_match(info.context, self.view.id)
 
     @strawberry.field(
         description="Early warning's flags on the match, with their evidence, oldest first: "

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from gateway.graphql.feedback.types import FeedbackRequest
     from gateway.graphql.matching.types import Match
     from gateway.graphql.programs.types import Enrollment
+    from gateway.graphql.sessions.types import Session, WorkingHours
 
 
 @strawberry.type(description="One move in the org, as the HRIS dated it")
@@ -169,6 +170,29 @@ class Person:
         from gateway.graphql.programs.types import enrollments_of_person  # refers back to Person
 
         return await enrollments_of_person(info.context, self.view.id)
+
+    @strawberry.field(
+        description="The person's sessions starting in [from, to) (as host or attendee), by "
+        "start, the first `first`"
+    )
+    async def sessions(
+        self,
+        info: Info[CairnContext, None],
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        first: int | None = DEFAULT_PAGE,
+    ) -> list[Annotated["Session", strawberry.lazy("gateway.graphql.sessions.types")]]:
+        from gateway.graphql.sessions.types import sessions_of_person  # refers back to Person
+
+        return await sessions_of_person(info.context, self.view.id, from_, to, first)
+
+    @strawberry.field(description="When the person may be booked (sessions are planned inside)")
+    async def working_hours(
+        self, info: Info[CairnContext, None]
+    ) -> Annotated["WorkingHours", strawberry.lazy("gateway.graphql.sessions.types")] | None:
+        from gateway.graphql.sessions.types import working_hours_of  # refers back to Person
+
+        return await working_hours_of(info.context, self.view.id)
 
     @strawberry.field(
         description="What the person is asked to answer, newest due first; status: PENDING, "

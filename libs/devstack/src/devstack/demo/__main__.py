@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from devstack.demo import insights, journey
+from devstack.demo import insights, journey, sessions
 from devstack.demo.client import Client, DemoFailed
 from devstack.demo.org import ORG
 
@@ -115,9 +115,26 @@ def main() -> int:
         print(f"  {run['matchedMentees']} matches proposed")
 
         step("Two pairs accept")
-        for match in journey.accept_two(client, program_id):
+        accepted = journey.accept_two(client, program_id)
+        for match in accepted:
             names = " and ".join(p["displayName"] for p in match["acceptedBy"])
             print(f"  {names}: {match['status']}")
+
+        step("Cairn books each pair's sessions inside both people's working hours")
+        for match in accepted:
+            series = sessions.booked(client, match["id"])
+            waiting = sum(1 for s in series if s["status"] == "UNSCHEDULED")
+            print(
+                f"  {match['mentor']['displayName']} and {match['mentees'][0]['displayName']}: "
+                f"{len(series) - waiting} sessions booked"
+                + (f", {waiting} waiting for a slot" if waiting else "")
+            )
+        mentee = accepted[0]["mentees"][0]
+        sessions.show_upcoming(sessions.upcoming(client, mentee["id"]))
+
+        step(f"{mentee['displayName']}'s private calendar feed (subscribe in Outlook or Google)")
+        url, events = sessions.calendar_feed(client, mentee["id"])
+        print(f"  {url}\n  ({events} events; revoke it with revokeCalendarFeed)")
 
         step("How the program is doing: its insights, and a chart")
         enrolled = len(journey.MENTORS) + len(journey.MENTEES)

@@ -49,3 +49,22 @@ PROGRAM_MATCHES = """query($id: ID!) {
 ACCEPT = f"""mutation($input: MatchDecisionInput!) {{
   acceptMatch(input: $input) {{ match {{ id status acceptedBy {{ displayName }} }} {ERRORS} }}
 }}"""
+
+MATCH_SESSIONS = """query($id: ID!) {
+  match(id: $id) { sessions { id status startsAt unscheduledReason } }
+}"""
+
+PERSON_SESSIONS = """query($id: ID!, $from: DateTime) {
+  person(id: $id) {
+    displayName timeZone
+    sessions(from: $from, first: 10) {
+      startsAt endsAt status
+      host { displayName } attendees { displayName }
+      module { title discussionGuide preWork }
+    }
+  }
+}"""
+
+ISSUE_CALENDAR_FEED = f"""mutation($input: CalendarFeedInput!) {{
+  issueCalendarFeed(input: $input) {{ calendarFeed {{ url }} {ERRORS} }}
+}}"""

@@ -38,6 +38,15 @@ class Matches(OfTenant):
         row = (await self.session.exec(stmt)).first()
         return None if row is None else _match(row)
 
+    async def many(self, match_ids: Sequence[str]) -> list[Match]:
+        """The matches of `match_ids` this tenant has (unknown ids left out), in one query."""
+        if not match_ids:
+            return []
+        stmt = select(MatchRow).where(
+            col(MatchRow.tenant_id) == self.tenant_id, col(MatchRow.id).in_(match_ids)
+        )
+        return [_match(r) for r in (await self.session.exec(stmt)).all()]
+
     async def save(self, outcome: Outcome) -> None:
         """Writes what a transition did: a new match, or the changed one, as long as nobody
         changed it meanwhile (else Refused(CONFLICT), and the caller's transaction rolls

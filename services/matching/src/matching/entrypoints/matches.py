@@ -10,6 +10,7 @@ from contracts.matches import MatchSnapshot, MatchStatus
 from contracts.pages import DEFAULT_PAGE, Connection, Edge, Items
 from fastapi import APIRouter, Query
 from messaging.outbox import utcnow
+from runtime.error_answers import refused_with
 from runtime.pages import After, First, decode_cursor, encode_cursor
 from runtime.refusals import invalid, not_found
 from runtime.units import UowDep
@@ -18,7 +19,12 @@ from service_auth.dependencies import CallerDep
 from matching.adapters.matches import Matches
 from matching.domain.lifecycle import reason_snapshot
 from matching.entrypoints.dependencies import MatchingDep
-from matching.entrypoints.schemas import ChoiceRequest, DecisionRequest, PeopleMatchesRequest
+from matching.entrypoints.schemas import (
+    ChoiceRequest,
+    DecisionRequest,
+    MatchesRequest,
+    PeopleMatchesRequest,
+)
 from matching.service_layer import matches as decisions
 from matching.service_layer.pools import known_program
 from matching.service_layer.self_serve import MAX_SUGGESTIONS, choose, suggest
@@ -84,6 +90,13 @@ async def people_matches(
     )
 
 
+@router.post("/matches/batch", response_model=Items[MatchSnapshot])
+async def matches(body: MatchesRequest, caller: CallerDep, uow: UowDep) -> Items[MatchSnapshot]:
+    """The matches of `ids` (as `/matches/{id}`, unknown ones left out), in one call."""
+    found = await Matches(uow.session, caller.tenant_id).many(body.ids)
+    return Items[MatchSnapshot](items=[m.snapshot() for m in found])
+
+
 @router.get("/matches/{match_id}", response_model=MatchSnapshot)
 async def match(match_id: str, caller: CallerDep, uow: UowDep) -> MatchSnapshot:
     found = await Matches(uow.session, caller.tenant_id).get(match_id)
@@ -92,7 +105,11 @@ async def match(match_id: str, caller: CallerDep, uow: UowDep) -> MatchSnapshot:
     return found.snapshot()
 
 
-@router.get("/programs/{program_id}/suggestions", response_model=Items[MentorSuggestion])
+@router.get(
+    "/programs/{program_id}/suggestions",
+    response_model=Items[MentorSuggestion],
+    responses=refused_with(409),
+)
 async def suggestions(
     program_id: str,
     caller: CallerDep,
@@ -114,7 +131,12 @@ async def suggestions(
     )
 
 
-@router.post("/programs/{program_id}/choices", status_code=201, response_model=MatchSnapshot)
+@router.post(
+    "/programs/{program_id}/choices",
+    status_code=201,
+    response_model=MatchSnapshot,
+    responses=refused_with(409),
+)
 async def choose_mentor(
     program_id: str, body: ChoiceRequest, caller: CallerDep, uow: UowDep, matching: MatchingDep
 ) -> MatchSnapshot:
@@ -130,7 +152,9 @@ async def choose_mentor(
     return chosen.snapshot()
 
 
-@router.post("/matches/{match_id}/accept", response_model=MatchSnapshot)
+@router.post(
+    "/matches/{match_id}/accept", response_model=MatchSnapshot, responses=refused_with(409)
+)
 async def accept(
     match_id: str, body: DecisionRequest, caller: CallerDep, uow: UowDep
 ) -> MatchSnapshot:
@@ -138,7 +162,9 @@ async def accept(
     return decided.snapshot()
 
 
-@router.post("/matches/{match_id}/decline", response_model=MatchSnapshot)
+@router.post(
+    "/matches/{match_id}/decline", response_model=MatchSnapshot, responses=refused_with(409)
+)
 async def decline(
     match_id: str, body: DecisionRequest, caller: CallerDep, uow: UowDep
 ) -> MatchSnapshot:
@@ -148,7 +174,7 @@ async def decline(
     return decided.snapshot()
 
 
-@router.post("/matches/{match_id}/end", response_model=MatchSnapshot)
+@router.post("/matches/{match_id}/end", response_model=MatchSnapshot, responses=refused_with(409))
 async def end(
     match_id: str, body: DecisionRequest, caller: CallerDep, uow: UowDep
 ) -> MatchSnapshot:

@@ -5,6 +5,7 @@ from contracts.internal.matching import CohortView, MatchRunView, ProposedPair
 from contracts.pages import DEFAULT_PAGE
 from fastapi import APIRouter, BackgroundTasks
 from messaging.outbox import utcnow
+from runtime.error_answers import refused_with
 from runtime.pages import After, First, decode_cursor, encode_cursor
 from runtime.refusals import not_found
 from runtime.units import UowDep
@@ -19,7 +20,12 @@ from matching.service_layer.runs import run_view, start_run
 router = APIRouter(prefix="/internal/matching", tags=["matching"])
 
 
-@router.post("/programs/{program_id}/runs", status_code=202, response_model=MatchRunView)
+@router.post(
+    "/programs/{program_id}/runs",
+    status_code=202,
+    response_model=MatchRunView,
+    responses=refused_with(409),
+)
 async def run_matching(
     program_id: str,
     body: RunRequest,

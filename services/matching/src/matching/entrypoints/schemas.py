@@ -37,6 +37,14 @@ class PeopleMatchesRequest(Shape):
     status: list[str] = Field(default_factory=list, max_length=20)
 
 
+class MatchesRequest(Shape):
+    """Matches by id, asked about together (the gateway's DataLoaders)."""
+
+    ids: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        max_length=500
+    )
+
+
 class DecisionRequest(Shape):
     person_id: str | None = Field(default=None, max_length=64)
     reason: str | None = None

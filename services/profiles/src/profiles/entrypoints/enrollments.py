@@ -5,6 +5,7 @@ from typing import Annotated
 from contracts.enrollments import EnrollmentSnapshot
 from contracts.pages import Items
 from fastapi import APIRouter, Query
+from runtime.error_answers import refused_with
 from runtime.units import UowDep
 from service_auth.dependencies import CallerDep
 
@@ -49,7 +50,7 @@ async def get(enrollment_id: str, caller: CallerDep, uow: UowDep) -> EnrollmentS
     return enrollment_snapshot(await existing_enrollment(uow, caller.tenant_id, enrollment_id))
 
 
-@router.patch("/{enrollment_id}")
+@router.patch("/{enrollment_id}", responses=refused_with(409))
 async def patch(
     enrollment_id: str, caller: CallerDep, uow: UowDep, body: EnrollmentPatch
 ) -> EnrollmentSnapshot:
@@ -60,7 +61,7 @@ async def patch(
     return enrollment_snapshot(enrollment)
 
 
-@router.post("/{enrollment_id}/withdraw")
+@router.post("/{enrollment_id}/withdraw", responses=refused_with(409))
 async def withdraw_(
     enrollment_id: str, caller: CallerDep, uow: UowDep, body: WithdrawIn | None = None
 ) -> EnrollmentSnapshot:

@@ -9,6 +9,7 @@ from contracts.internal.programs import ProgramView
 from contracts.pages import DEFAULT_PAGE, Connection, Edge, Items
 from contracts.programs import ParticipantRole, ProgramStatus
 from fastapi import APIRouter, Query
+from runtime.error_answers import refused_with
 from runtime.pages import After, First, decode_cursor, encode_cursor
 from runtime.units import UowDep
 from service_auth.dependencies import CallerDep
@@ -64,7 +65,7 @@ async def get(program_id: str, caller: CallerDep, uow: UowDep) -> ProgramView:
     return program_view(await existing_program(uow, caller.tenant_id, program_id))
 
 
-@router.patch("/{program_id}")
+@router.patch("/{program_id}", responses=refused_with(409))
 async def patch(program_id: str, caller: CallerDep, uow: UowDep, body: ProgramPatch) -> ProgramView:
     """A merge patch: each given member replaces the stored value whole. A CLOSED program
     cannot change, and the kind only while it is a DRAFT."""
@@ -72,13 +73,13 @@ async def patch(program_id: str, caller: CallerDep, uow: UowDep, body: ProgramPa
     return program_view(program)
 
 
-@router.post("/{program_id}/open-enrollment")
+@router.post("/{program_id}/open-enrollment", responses=refused_with(409))
 async def open_enrollment_(program_id: str, caller: CallerDep, uow: UowDep) -> ProgramView:
     """DRAFT → ENROLLING, and `program.published`."""
     return program_view(await open_enrollment(uow, caller.tenant_id, program_id))
 
 
-@router.post("/{program_id}/close")
+@router.post("/{program_id}/close", responses=refused_with(409))
 async def close(program_id: str, caller: CallerDep, uow: UowDep) -> ProgramView:
     """Any open program → CLOSED, and `program.closed`."""
     return program_view(await close_program(uow, caller.tenant_id, program_id))
@@ -112,7 +113,7 @@ async def enrollments(
     )
 
 
-@router.post("/{program_id}/enrollments", status_code=201)
+@router.post("/{program_id}/enrollments", status_code=201, responses=refused_with(409))
 async def enroll_(
     program_id: str, caller: CallerDep, uow: UowDep, body: EnrollIn
 ) -> EnrollmentSnapshot:
