@@ -150,6 +150,7 @@ def counting_context(
         profiles=ServiceClient(http, system.url("profiles"), "profiles", minter),
         matching=ServiceClient(http, system.url("matching"), "matching", minter),
         sessions=ServiceClient(http, system.url("sessions"), "sessions", minter),
+        feedback=ServiceClient(http, system.url("feedback"), "feedback", minter),
     )
     return CairnContext(caller=Caller(tenant_id, "apikey:e2e"), upstreams=upstreams), calls, http
 

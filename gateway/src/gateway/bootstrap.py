@@ -83,6 +83,7 @@ def upstream_clients(
                 profiles=ServiceClient(http, settings.profiles_url, "profiles", minter),
                 matching=ServiceClient(http, settings.matching_url, "matching", minter),
                 sessions=ServiceClient(http, settings.sessions_url, "sessions", minter),
+                feedback=ServiceClient(http, settings.feedback_url, "feedback", minter),
             )
             app.state.end_users = EndUsers(
                 jwks=JwksCache(

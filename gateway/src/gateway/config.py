@@ -32,6 +32,7 @@ class GatewaySettings(GatewayStoreSettings):
     profiles_url: str = "http://127.0.0.1:8001"
     matching_url: str = "http://127.0.0.1:8002"
     sessions_url: str = "http://127.0.0.1:8003"
+    feedback_url: str = "http://127.0.0.1:8004"
     max_webhook_bytes: int = Field(default=1024 * 1024, ge=1024)
     # A webhook's or SCIM request's whole body must arrive within this (a slow-loris upload
     # holds nothing longer): 408 after it.

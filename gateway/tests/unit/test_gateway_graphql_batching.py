@@ -162,6 +162,7 @@ async def services() -> AsyncIterator[tuple[StubServices, CairnContext]]:
             profiles=ServiceClient(http, "http://profiles", "profiles", minter),
             matching=ServiceClient(http, "http://matching", "matching", minter),
             sessions=ServiceClient(http, "http://sessions", "sessions", minter),
+            feedback=ServiceClient(http, "http://feedback", "feedback", minter),
         )
         yield stub, CairnContext(caller=Caller("tenant-1", "apikey:1"), upstreams=upstreams)
 

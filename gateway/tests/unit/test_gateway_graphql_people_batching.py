@@ -214,6 +214,7 @@ async def run(clients: list[httpx.AsyncClient], stub: StubServices, query: str) 
             profiles=ServiceClient(client, "http://profiles", "profiles", minter),
             matching=ServiceClient(client, "http://matching", "matching", minter),
             sessions=ServiceClient(client, "http://sessions", "sessions", minter),
+            feedback=ServiceClient(client, "http://feedback", "feedback", minter),
         ),
     )
     result = await schema.execute(query, context_value=context)

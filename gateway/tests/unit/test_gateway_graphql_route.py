@@ -81,6 +81,7 @@ async def serve() -> AsyncIterator[Callable[..., FastAPI]]:
             profiles=ServiceClient(http, "http://profiles", "profiles", minter),
             matching=ServiceClient(http, "http://matching", "matching", minter),
             sessions=ServiceClient(http, "http://sessions", "sessions", minter),
+            feedback=ServiceClient(http, "http://feedback", "feedback", minter),
         )
 
         async def caller(request: Request) -> Principal:  # the API key check, in short

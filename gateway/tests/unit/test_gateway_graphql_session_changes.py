@@ -97,7 +97,7 @@ async def sessions() -> AsyncIterator[tuple[Sessions, Upstreams]]:
     minter = TokenMinter(PRIVATE)
     async with httpx.AsyncClient(transport=httpx.MockTransport(stub.handle)) as http:
         client = ServiceClient(http, "http://sessions", "sessions", minter)
-        yield stub, Upstreams(profiles=client, matching=client, sessions=client)
+        yield stub, Upstreams(profiles=client, matching=client, sessions=client, feedback=client)
 
 
 async def mutate(upstreams: Upstreams, query: str, **input: Any) -> dict[str, Any]:

@@ -241,6 +241,7 @@ async def services() -> AsyncIterator[tuple[Stub, CairnContext]]:
             profiles=ServiceClient(http, "http://profiles", "profiles", minter),
             matching=ServiceClient(http, "http://matching", "matching", minter),
             sessions=ServiceClient(http, "http://sessions", "sessions", minter),
+            feedback=ServiceClient(http, "http://feedback", "feedback", minter),
         )
         context = CairnContext(
             caller=Caller("tenant-1", "apikey:1"),

@@ -23,6 +23,8 @@ KEYS_OF = {
     "CalendarConnection": st.uuids(version=4).map(lambda u: f"cc_{u.hex}"),
     "WebhookSubscription": st.uuids(version=4).map(lambda u: f"wh_{u.hex}"),
     "WebhookDelivery": st.uuids(version=5).map(lambda u: f"msg_{u.hex}"),
+    "FeedbackRequest": UUIDS,
+    "Feedback": UUIDS,
 }
 TYPED_KEYS = st.sampled_from(sorted(KEYS_OF)).flatmap(
     lambda name: st.tuples(st.just(name), KEYS_OF[name])

@@ -56,6 +56,17 @@ def cost(query: str, variables: dict[str, Any] | None = None, name: str | None =
             "} } } }",
             10 + 10 * (20 + 1 + 10),
         ),
+        # Feedback: a person's requests are a list (its assumed size), each naming a match.
+        (
+            "{ people(first: 10) { edges { node { feedbackRequests { id match { id } } } } } }",
+            10 + 10 * 10 * (1 + 1),
+        ),
+        # Insights: one object per program, its outcome rows and chart links lists.
+        (
+            "{ programs { insights { nps outcomes { participants { n } } charts { svg } } } }",
+            10 * (1 + 1 + 10 * (1 + 1) + 10),
+        ),
+        ('{ match(id: "x") { flags { evidence { kind } } } }', 1 + 10 * (1 + 10)),
     ],
 )
 def test_what_a_query_costs(query: str, expected: int) -> None:

@@ -87,6 +87,11 @@ def _attends(person_id: str, session: Any) -> bool:
     return view is not None and person_id in getattr(view, "attendee_ids", ())
 
 
+def _answered_by(person_id: str, found: Any) -> bool:
+    """A feedback request or answer: the respondent's own."""
+    return getattr(getattr(found, "view", None), "respondent_id", None) == person_id
+
+
 def _is_open_program(_: str, program: Any) -> bool:
     """A DRAFT is private until it opens."""
     status = getattr(getattr(program, "view", None), "status", None)
@@ -154,6 +159,12 @@ PERSON_ROOTS: Final[dict[str, PersonRule]] = {
     "Mutation.rsvpSession": Own("personId"),
     "Mutation.cancelRsvp": Own("personId"),
     "Mutation.publishOfficeHours": Own("hostId"),
+    # Feedback: the respondent's own requests and answers (feedback checks the respondent).
+    "Query.feedbackRequest": Shown(_answered_by),
+    "Query.feedback": Shown(_answered_by),
+    "Mutation.submitFeedback": ActAsSelf("respondentId"),
+    "Mutation.answerFeedbackRequest": ActAsSelf("respondentId"),
+    "Mutation.editFeedback": ActAsSelf("respondentId"),
 }
 
 # Deliberately not for end users (the policy test checks every root field is decided).
@@ -183,6 +194,11 @@ PERSON_FIELDS: Final[dict[str, Visibility]] = {
     "Person.enrollments": Visibility.OWN,
     "Person.sessions": Visibility.OWN,
     "Person.workingHours": Visibility.OWN,
+    "Person.feedbackRequests": Visibility.OWN,
+    # Admins' view: a program's insights, early warning's flags on a match, comments.
+    "Program.insights": Visibility.NEVER,
+    "Match.flags": Visibility.NEVER,
+    "Feedback.comment": Visibility.NEVER,
     # Who else is in a program and how it is matching: admins' view.
     "Program.matches": Visibility.NEVER,
     "Program.enrollments": Visibility.NEVER,

@@ -99,15 +99,23 @@ class ServiceClient:
             ) from exc
 
     async def fetch(
-        self, method: str, template: str, caller: Caller, *, keys: Sequence[str] = ()
+        self,
+        method: str,
+        template: str,
+        caller: Caller,
+        *,
+        keys: Sequence[str] = (),
+        params: dict[str, Any] | None = None,
     ) -> httpx.Response:
-        """The answer as it came (a body that is not JSON, or none): the caller maps the
-        statuses."""
+        """The answer as it came (a file: a chart, an export, a calendar feed; or no body):
+        the caller maps the statuses."""
         token = self._minter.mint(caller, self._audience)
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
         try:
             return await self._http.request(
                 method,
                 f"{self._base_url}{path(template, *keys)}",
+                params=clean,
                 headers={"Authorization": f"Bearer {token}"},
             )
         except httpx.HTTPError as exc:
@@ -147,6 +155,7 @@ class Upstreams:
     profiles: ServiceClient
     matching: ServiceClient
     sessions: ServiceClient
+    feedback: ServiceClient
 
 
 def problem_of(response: httpx.Response) -> Problem:

@@ -3,7 +3,7 @@ from messaging.settings import KafkaSettings
 
 from gateway import bootstrap
 from gateway.config import GatewaySettings
-from gateway.entrypoints import calendar_feeds, hris_webhooks, imports
+from gateway.entrypoints import calendar_feeds, hris_webhooks, imports, insights_files
 from gateway.entrypoints.authentication import AuthenticationUnavailable
 from gateway.entrypoints.graphql_route import (
     Unauthenticated,
@@ -25,6 +25,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         routers=[
             hris_webhooks.router,
             imports.router,
+            insights_files.router,
             graphql_router(),
             scim_routes.router,
             calendar_feeds.router,

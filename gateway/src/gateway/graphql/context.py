@@ -14,6 +14,7 @@ from strawberry.fastapi import BaseContext
 from gateway.access.budgets import Meter
 from gateway.access.principal import Principal
 from gateway.adapters.upstream import Upstreams
+from gateway.entrypoints.authentication import is_tenant_admin
 from gateway.graphql.limits import QueryLimits
 from gateway.graphql.loaders import Loaders
 from gateway.graphql.upstream import Service
@@ -24,7 +25,8 @@ class CairnContext(BaseContext):
     caller: Caller
     upstreams: Upstreams
     limits: QueryLimits = field(default_factory=QueryLimits)
-    # Where clients reach the gateway (GATEWAY_PUBLIC_BASE_URL): calendar feed URLs.
+    # Where clients reach the gateway (GATEWAY_PUBLIC_BASE_URL): the links the API answers
+    # (calendar feeds, insights charts and exports) are built on it.
     public_base_url: str = "http://127.0.0.1:8000"
     principal: Principal | None = None
     meter: Meter | None = None
@@ -33,6 +35,7 @@ class CairnContext(BaseContext):
     profiles: Service = field(init=False)
     matching: Service = field(init=False)
     sessions: Service = field(init=False)
+    feedback: Service = field(init=False)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -40,4 +43,10 @@ class CairnContext(BaseContext):
         self.profiles = Service(self.upstreams.profiles, self.caller)
         self.matching = Service(self.upstreams.matching, self.caller)
         self.sessions = Service(self.upstreams.sessions, self.caller)
-        self.loaders = Loaders(self.profiles, self.matching, self.sessions)
+        self.feedback = Service(self.upstreams.feedback, self.caller)
+        self.loaders = Loaders(self.profiles, self.matching, self.sessions, self.feedback)
+
+    @property
+    def is_admin(self) -> bool:
+        """One of the tenant's admins: they alone see comments, flags and insights."""
+        return is_tenant_admin(self.caller)

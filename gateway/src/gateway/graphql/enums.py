@@ -2,6 +2,13 @@
 (importing them from here is what registers them with Strawberry)."""
 
 import strawberry
+from contracts.feedback import EvidenceKind, FeedbackRequestKind, FlagReason
+from contracts.internal.feedback import (
+    FeedbackRequestStatus,
+    InsightsGrain,
+    ObjectiveStanding,
+    OutcomeMetric,
+)
 from contracts.internal.session_calendars import CalendarProvider, ConnectionState
 from contracts.internal.sessions import RescheduleScope
 from contracts.matches import MatchStatus, Optimality
@@ -23,10 +30,17 @@ __all__ = [
     "CalendarSync",
     "Code",
     "ConnectionState",
+    "EvidenceKind",
+    "FeedbackRequestKind",
+    "FeedbackRequestStatus",
+    "FlagReason",
+    "InsightsGrain",
     "MatchObjective",
     "MatchStatus",
     "ObjectiveMetric",
+    "ObjectiveStanding",
     "Optimality",
+    "OutcomeMetric",
     "ParticipantRole",
     "PersonStatus",
     "ProgramKind",
@@ -53,5 +67,12 @@ strawberry.enum(RescheduleScope, description="THIS occurrence, or it and the FOL
 strawberry.enum(CalendarProvider)
 strawberry.enum(ConnectionState, description="FAILED: the provider refused; reconnect")
 strawberry.enum(RsvpStatus, description="WAITLISTED: in line for the next free seat")
+strawberry.enum(FeedbackRequestKind, description="What a feedback request asks about")
+strawberry.enum(FeedbackRequestStatus)
+strawberry.enum(FlagReason, description="The early-warning rule that flagged a match")
+strawberry.enum(EvidenceKind, description="What a flag's evidence points at")
+strawberry.enum(ObjectiveStanding, description="An objective against its line to the target")
+strawberry.enum(OutcomeMetric, description="A career outcome over the insights' window")
+strawberry.enum(InsightsGrain, description="The period of a time series")
 # Why a mutation changed nothing: the services' refusal codes, values unchanged.
 strawberry.enum(Code, name="UserErrorCode")

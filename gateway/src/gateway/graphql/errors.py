@@ -20,6 +20,12 @@ class BadUserInput(CairnError):
     code = "BAD_USER_INPUT"
 
 
+class NotFound(CairnError):
+    """Nothing the caller may see (a non-null field's object, which cannot be null)."""
+
+    code = "NOT_FOUND"
+
+
 class Unavailable(CairnError):
     code = "UNAVAILABLE"
 

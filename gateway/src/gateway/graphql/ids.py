@@ -1,9 +1,9 @@
 """Opaque global ids: base64url("Type:key"). Integrators must treat them as opaque.
 
 An id is decoded, never trusted: its key must have the exact form the owning service mints
-for that type (profiles: uuid4 strings; matching: `mt_<hex>` matches, `mr_<hex>` runs;
-sessions: `se_<hex>` sessions, `ai_<hex>` action items, `cc_<hex>` calendar connections), so a
-key can only ever name one resource (never `../enrollments/x/withdraw`)."""
+for that type (profiles and feedback: uuid4 strings; matching: `mt_<hex>` matches, `mr_<hex>`
+runs; sessions: `se_<hex>` sessions, `ai_<hex>` action items, `cc_<hex>` calendar connections),
+so a key can only ever name one resource (never `../enrollments/x/withdraw`)."""
 
 import base64
 import binascii
@@ -26,6 +26,8 @@ KEY_FORMS: Final[dict[str, re.Pattern[str]]] = {
     "CalendarConnection": re.compile(f"cc_{_HEX32}"),  # sessions: f"cc_{uuid4().hex}"
     "WebhookSubscription": re.compile(f"wh_{_HEX32}"),  # gateway: f"wh_{uuid4().hex}"
     "WebhookDelivery": re.compile(f"msg_{_HEX32}"),  # gateway: "msg_" + uuid5(…).hex
+    "FeedbackRequest": re.compile(_UUID),  # feedback: str(uuid.uuid4())
+    "Feedback": re.compile(_UUID),
 }
 
 

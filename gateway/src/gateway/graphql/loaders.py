@@ -3,15 +3,25 @@ made while resolving one request is batched into one call to profiles, and answe
 the request's cache after that; so is every per-person field of a list of people (history,
 managers, the first page of reports and of direct reports, matches): one call per field and
 level, however many people the level has; so are matches by id and, from sessions, sessions by
-id, a page of matches' sessions, a page of people's sessions and their working hours. Built
-once per request (on its context), never shared between requests, so one tenant's cache can
-never serve another."""
+id, a page of matches' sessions, a page of people's sessions and their working hours; and so is
+what feedback knows of them (a page of people's feedback requests, a list of programs' insights
+and flags, the responses requests point at). Built once per request (on its context), never
+shared between requests, so one tenant's cache can never serve another."""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable
 from typing import TypeVar
 
 from contracts.enrollments import EnrollmentSnapshot
+from contracts.internal.feedback import (
+    FeedbackRequestView,
+    FeedbackView,
+    FlagView,
+    InsightsGrain,
+    InsightsSeriesView,
+    PersonFeedbackRequests,
+    ProgramInsightsView,
+)
 from contracts.internal.matching import PersonMatches
 from contracts.internal.people import (
     ManagerChain,
@@ -38,6 +48,8 @@ from gateway.graphql.upstream import Service
 
 # The services' batch endpoints take at most this many keys a call.
 MAX_BATCH = 500
+# feedback's insights batch: a program's insights are a larger answer.
+MAX_INSIGHTS_BATCH = 100
 
 G = TypeVar("G", bound=Hashable)
 V = TypeVar("V")
@@ -47,15 +59,20 @@ V = TypeVar("V")
 ReportsKey = tuple[str, int, bool]  # person id, first, recursive
 DirectReportsKey = tuple[str, int]  # person id, first
 MatchesKey = tuple[str, tuple[str, ...]]  # person id, statuses (sorted)
+RequestsKey = tuple[str, tuple[str, ...]]  # person id, request statuses (sorted)
+SeriesKey = tuple[str, InsightsGrain]  # program id, grain
 Window = tuple[str | None, str | None]  # from, to (ISO 8601)
 PersonSessionsKey = tuple[str, Window]  # person id, window
 
 
 class Loaders:
-    def __init__(self, profiles: Service, matching: Service, sessions: Service) -> None:
+    def __init__(
+        self, profiles: Service, matching: Service, sessions: Service, feedback: Service
+    ) -> None:
         self._profiles = profiles
         self._matching = matching
         self._sessions = sessions
+        self._feedback = feedback
         self.person_by_id: DataLoader[str, PersonView | None] = DataLoader(
             load_fn=self._people_by_id, max_batch_size=MAX_BATCH
         )
@@ -82,6 +99,21 @@ class Loaders:
         )
         self.matches_of_person: DataLoader[MatchesKey, list[MatchSnapshot]] = DataLoader(
             load_fn=self._matches, max_batch_size=MAX_BATCH
+        )
+        self.feedback_requests_of_person: DataLoader[RequestsKey, list[FeedbackRequestView]] = (
+            DataLoader(load_fn=self._feedback_requests, max_batch_size=MAX_BATCH)
+        )
+        self.feedback_by_id: DataLoader[str, FeedbackView | None] = DataLoader(
+            load_fn=self._feedback_by_id, max_batch_size=MAX_BATCH
+        )
+        self.insights_of_program: DataLoader[str, ProgramInsightsView | None] = DataLoader(
+            load_fn=self._insights, max_batch_size=MAX_INSIGHTS_BATCH
+        )
+        self.insights_series_of_program: DataLoader[SeriesKey, InsightsSeriesView | None] = (
+            DataLoader(load_fn=self._insights_series, max_batch_size=MAX_INSIGHTS_BATCH)
+        )
+        self.flags_of_program: DataLoader[str, list[FlagView]] = DataLoader(
+            load_fn=self._flags_of_programs, max_batch_size=MAX_BATCH
         )
 
         self.match_by_id: DataLoader[str, MatchSnapshot | None] = DataLoader(
@@ -272,6 +304,71 @@ class Loaders:
                 )
             )
         )
+
+    # --- what feedback knows ---------------------------------------------------------------
+
+    async def _feedback_requests(self, keys: list[RequestsKey]) -> list[list[FeedbackRequestView]]:
+        async def of(
+            statuses: tuple[str, ...], person_ids: list[str]
+        ) -> dict[str, list[FeedbackRequestView]]:
+            answer = await self._feedback.read(
+                Items[PersonFeedbackRequests],
+                "/internal/feedback/people/requests/batch",
+                method="POST",
+                json={"personIds": person_ids, "status": list(statuses)},
+            )
+            return {r.person_id: r.items for r in (answer.items if answer else [])}
+
+        found = await _by_group(list(keys), of)
+        return [requests or [] for requests in found]
+
+    async def _feedback_by_id(self, ids: list[str]) -> list[FeedbackView | None]:
+        answer = await self._feedback.read(
+            Items[FeedbackView],
+            "/internal/feedback/responses/batch",
+            method="POST",
+            json={"ids": ids},
+        )
+        found = {f.id: f for f in (answer.items if answer else [])}
+        return [found.get(key) for key in ids]
+
+    async def _insights(self, program_ids: list[str]) -> list[ProgramInsightsView | None]:
+        answer = await self._feedback.read(
+            Items[ProgramInsightsView],
+            "/internal/feedback/programs/insights/batch",
+            method="POST",
+            json={"programIds": program_ids},
+        )
+        found = {i.program_id: i for i in (answer.items if answer else [])}
+        return [found.get(key) for key in program_ids]
+
+    async def _insights_series(self, keys: list[SeriesKey]) -> list[InsightsSeriesView | None]:
+        # feedback answers one program's series a call: the calls of a list go out together.
+        return list(
+            await asyncio.gather(
+                *(
+                    self._feedback.read(
+                        InsightsSeriesView,
+                        "/internal/feedback/programs/{}/insights/series",
+                        program_id,
+                        params={"grain": grain.value},
+                    )
+                    for program_id, grain in keys
+                )
+            )
+        )
+
+    async def _flags_of_programs(self, program_ids: list[str]) -> list[list[FlagView]]:
+        # One call per program (a page of matches is of one program): every match's flags.
+        answers = await asyncio.gather(
+            *(
+                self._feedback.read(
+                    Items[FlagView], "/internal/feedback/programs/{}/flags", program_id
+                )
+                for program_id in program_ids
+            )
+        )
+        return [answer.items if answer else [] for answer in answers]
 
 
 async def _by_group(

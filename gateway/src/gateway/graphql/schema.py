@@ -11,6 +11,8 @@ from strawberry.tools import merge_types
 from gateway.access.guard import AccessGuard
 from gateway.access.schema import AccessMutation, AccessQuery
 from gateway.graphql.errors import MaskUnexpectedErrors
+from gateway.graphql.feedback.mutations import FeedbackMutation
+from gateway.graphql.feedback.queries import FeedbackQuery
 from gateway.graphql.limits import CostBudget
 from gateway.graphql.matching.mutations import MatchingMutation
 from gateway.graphql.matching.queries import MatchingQuery
@@ -33,6 +35,7 @@ QUERIES: tuple[type, ...] = (
     ProgramsQuery,
     MatchingQuery,
     SessionsQuery,
+    FeedbackQuery,
     WebhooksQuery,
     AccessQuery,
 )
@@ -42,6 +45,7 @@ MUTATIONS: tuple[type, ...] = (
     MatchingMutation,
     SessionsMutation,
     CalendarsMutation,
+    FeedbackMutation,
     WebhooksMutation,
     AccessMutation,
 )

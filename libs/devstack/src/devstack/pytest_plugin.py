@@ -186,8 +186,8 @@ class RunningSystem:
         )
 
     async def publish(self, tenant_id: str, event: Event) -> None:
-        """An event on the real broker, as the service that owns it would publish it (for
-        producers not built yet: sessions, feedback)."""
+        """An event on the real broker, as the service that owns it would publish it (a
+        test's shortcut past the producer's own flow)."""
         envelope = envelope_for(event, tenant_id=tenant_id, source="/cairn/test")
         publisher = Publisher(self.bootstrap_servers)
         try:
@@ -211,7 +211,12 @@ async def start_system(database_factory: DatabaseFactory, work_dir: Path) -> Run
     # A loaded machine (several stacks at once) may need longer: CAIRN_STACK_START_TIMEOUT_S
     # (also the wait for the CLI, whose imports alone take seconds).
     timeout_s = float(os.environ.get("CAIRN_STACK_START_TIMEOUT_S", "90"))
-    await asyncio.to_thread(stack.start, timeout_s)
+    try:
+        await asyncio.to_thread(stack.start, timeout_s)
+    except BaseException:
+        # A stack that never got ready is stopped too: no process outlives the test run.
+        await asyncio.to_thread(stack.stop)
+        raise
     return RunningSystem(stack, urls)
 
 

@@ -24,6 +24,19 @@ class Caller:
     principal: str  # "apikey:<id>", "person:<id>", "system"
     scopes: tuple[str, ...] = ()
 
+    @property
+    def is_tenant_admin(self) -> bool:
+        """One of the tenant's admins: the system, or an integrator key with the ADMIN scope
+        (or a key issued before scopes, "*"). End users never are."""
+        if self.principal == "system":
+            return True
+        return self.principal.startswith("apikey:") and bool(ADMIN_SCOPES & set(self.scopes))
+
+
+# Key scopes that make a caller one of the tenant's admins ("feedback:admin": a key that
+# administers feedback alone: comments, flags, insights).
+ADMIN_SCOPES = frozenset({"*", "admin", "feedback:admin"})
+
 
 def generate_keypair() -> tuple[str, str]:
     """(private PEM, public PEM), for local runs and tests; production loads them from secrets."""

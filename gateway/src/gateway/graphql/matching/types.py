@@ -29,6 +29,7 @@ from gateway.graphql.programs.types import MatchingPolicy, Program, program_of
 from gateway.graphql.relay import DEFAULT_PAGE, Connection, connection, page_size
 
 if TYPE_CHECKING:
+    from gateway.graphql.feedback.types import MatchFlag
     from gateway.graphql.sessions.types import Session
 
 
@@ -121,6 +122,17 @@ class Match:
         from gateway.graphql.sessions.types import sessions_of_match  # refers back to Match
 
         return await sessions_of_match(info.context, self.view.id)
+
+    @strawberry.field(
+        description="Early warning's flags on the match, with their evidence, oldest first: "
+        "the tenant's admins only (null for anyone else)"
+    )
+    async def flags(
+        self, info: Info[CairnContext, None]
+    ) -> list[Annotated["MatchFlag", strawberry.lazy("gateway.graphql.feedback.types")]] | None:
+        from gateway.graphql.feedback.types import flags_of_match  # refers back to Match
+
+        return await flags_of_match(info.context, self.view.program_id, self.view.id)
 
     @classmethod
     def of(cls, view: MatchSnapshot) -> "Match":

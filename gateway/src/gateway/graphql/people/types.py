@@ -28,6 +28,7 @@ from gateway.graphql.relay import (
 )
 
 if TYPE_CHECKING:
+    from gateway.graphql.feedback.types import FeedbackRequest
     from gateway.graphql.matching.types import Match
     from gateway.graphql.programs.types import Enrollment
     from gateway.graphql.sessions.types import Session, WorkingHours
@@ -192,6 +193,17 @@ class Person:
         from gateway.graphql.sessions.types import working_hours_of  # refers back to Person
 
         return await working_hours_of(info.context, self.view.id)
+
+    @strawberry.field(
+        description="What the person is asked to answer, newest due first; status: PENDING, "
+        "ANSWERED, EXPIRED or WITHDRAWN (none: all)"
+    )
+    async def feedback_requests(
+        self, info: Info[CairnContext, None], status: str | None = None
+    ) -> list[Annotated["FeedbackRequest", strawberry.lazy("gateway.graphql.feedback.types")]]:
+        from gateway.graphql.feedback.types import feedback_requests_of_person  # refers back
+
+        return await feedback_requests_of_person(info.context, self.view.id, status)
 
     @strawberry.field
     async def manager(self, info: Info[CairnContext, None]) -> "Person | None":

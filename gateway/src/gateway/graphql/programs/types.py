@@ -37,6 +37,7 @@ from gateway.graphql.people.types import Person, person_of
 from gateway.graphql.relay import DEFAULT_PAGE, Connection, connection, page_size
 
 if TYPE_CHECKING:
+    from gateway.graphql.feedback.insights import ProgramInsights
     from gateway.graphql.matching.types import Match
 
 
@@ -210,6 +211,16 @@ class Program:
         from gateway.graphql.matching.types import matches_of_program  # refers back to Program
 
         return await matches_of_program(info.context, self.view.id, status, first, after)
+
+    @strawberry.field(
+        description="How the program is doing, against its objectives (the tenant's admins)."
+    )
+    async def insights(
+        self, info: Info[CairnContext, None]
+    ) -> Annotated["ProgramInsights", strawberry.lazy("gateway.graphql.feedback.insights")]:
+        from gateway.graphql.feedback.insights import insights_of_program  # refers to Objective
+
+        return await insights_of_program(info.context, self.view.id, self.view.status)
 
     @strawberry.field(description="Everyone who enrolled, in the order they did, in any status.")
     async def enrollments(

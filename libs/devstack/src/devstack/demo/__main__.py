@@ -6,15 +6,18 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from devstack.demo import journey, sessions
+from devstack.demo import insights, journey, sessions
 from devstack.demo.client import Client, DemoFailed
 from devstack.demo.org import ORG
 
 GATEWAY = os.environ.get("CAIRN_GATEWAY_URL", "http://127.0.0.1:8000")
+# Where the demo saves what it downloads (a chart).
+DEMO_DIR = Path(os.environ.get("CAIRN_DEMO_DIR", "var/demo"))
 
 
 def step(text: str) -> None:
@@ -132,6 +135,13 @@ def main() -> int:
         step(f"{mentee['displayName']}'s private calendar feed (subscribe in Outlook or Google)")
         url, events = sessions.calendar_feed(client, mentee["id"])
         print(f"  {url}\n  ({events} events; revoke it with revokeCalendarFeed)")
+
+        step("How the program is doing: its insights, and a chart")
+        enrolled = len(journey.MENTORS) + len(journey.MENTEES)
+        figures = insights.wait_for_insights(client, program_id, enrolled)
+        insights.show_insights(figures)
+        url, saved = insights.save_chart(client, figures, DEMO_DIR / tenant["tenantId"])
+        print(f"  adoption chart: {saved.resolve()}\n  (served at {url})")
     except DemoFailed as failed:
         print(f"\nmake demo: {failed}", file=sys.stderr)
         return 1

@@ -40,6 +40,13 @@ class Client:
                 raise DemoFailed(f"{name}: {payload['userErrors']}")
         return data
 
+    def download(self, url: str) -> bytes:
+        """A file the API links to (a chart, an export), with the API key."""
+        response = self._http.get(url)
+        if response.status_code != 200:
+            raise DemoFailed(f"GET {url}: {response.status_code} {response.text[:200]}")
+        return response.content
+
     def close(self) -> None:
         self._http.close()
 

@@ -11,9 +11,6 @@ from service_auth.tokens import Caller
 from feedback.bootstrap import Feedback
 from feedback.service_layer.responses import Author
 
-# Scopes that make an API key a tenant admin to feedback (today every key has "*").
-ADMIN_SCOPES = frozenset({"*", "feedback:admin"})
-
 
 def _feedback(request: Request) -> Feedback:
     found: Feedback = request.app.state.feedback
@@ -35,9 +32,7 @@ class Access:
     def of(cls, caller: Caller) -> "Access":
         if caller.principal.startswith("person:"):
             return cls(caller.principal.removeprefix("person:"), False)
-        if caller.principal == "system":
-            return cls(None, True)
-        return cls(None, bool(ADMIN_SCOPES & set(caller.scopes)))
+        return cls(None, caller.is_tenant_admin)
 
     @property
     def author(self) -> Author:
