@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from cryptography.fernet import Fernet
 from devstack.pytest_plugin import DatabaseFactory
 from fastapi import FastAPI
 from feedback.config import FeedbackSettings
@@ -50,6 +51,8 @@ def service_apps(base: Path) -> dict[str, FastAPI]:
                 database_url=f"sqlite:///{base / name}.db",
                 service_token_public_key=PUBLIC,
                 run_workers=False,
+                # A real database needs its sealing keys (sessions seals calendar credentials).
+                sealing_keys=Fernet.generate_key().decode(),
             )
         )
         for name, (create, settings) in factories.items()
