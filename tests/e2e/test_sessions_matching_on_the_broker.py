@@ -103,6 +103,7 @@ async def test_the_final_session_held_completes_the_match_in_matching(
                 return [s.id for s in series] if len(series) == 2 else None
 
             series = await eventually(planned, timeout_s=60)
+            assert series is not None and len(series) == 2
 
             async def status_is(wanted: MatchStatus) -> bool:
                 async with matching.process.uow() as uow:
@@ -117,7 +118,11 @@ async def test_the_final_session_held_completes_the_match_in_matching(
                         uow, t, session_id, ADMIN, datetime.now(UTC), None, None
                     )
                     await uow.commit()
-                await eventually(lambda after=after: status_is(after), timeout_s=60)
+                assert await eventually(lambda after=after: status_is(after), timeout_s=60)
+            async with matching.process.uow() as uow:
+                done = await Matches(uow.session, t).get(match_id)
+            assert done is not None and done.status is MatchStatus.COMPLETED
+            assert done.sessions_completed == 2
         finally:
             await publisher.close()
     matching.pool.shutdown(wait=True)
