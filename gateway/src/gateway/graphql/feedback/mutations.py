@@ -121,6 +121,23 @@ def _failed(what: str, field: str) -> FeedbackPayload:
     return FeedbackPayload(feedback=None, user_errors=not_found(what, field))
 
 
+async def _respond(
+    context: CairnContext,
+    about: str,
+    key: str,
+    input: FeedbackInput | AnswerFeedbackRequestInput,
+) -> FeedbackPayload:
+    """A new answer, to a session's request (`sessionId`) or to any request (`requestId`)."""
+    respondent, known = _respondent(input.respondent_id)
+    if not known:
+        return _failed("person", "respondentId")
+    body = {about: key, **respondent, **_answer(input)}
+    answer = await context.feedback.change(
+        FeedbackView, "POST", "/internal/feedback/responses", json=body
+    )
+    return _payload(context, answer, about)
+
+
 @strawberry.type
 class FeedbackMutation:
     @strawberry.mutation(
@@ -133,14 +150,7 @@ class FeedbackMutation:
         session = decode_id("Session", input.session_id)
         if session is None:
             return _failed("session", "sessionId")
-        respondent, known = _respondent(input.respondent_id)
-        if not known:
-            return _failed("person", "respondentId")
-        body = {"sessionId": session, **respondent, **_answer(input)}
-        answer = await info.context.feedback.change(
-            FeedbackView, "POST", "/internal/feedback/responses", json=body
-        )
-        return _payload(info.context, answer, "sessionId")
+        return await _respond(info.context, "sessionId", session, input)
 
     @strawberry.mutation(
         description="Answers a feedback request of any kind (a pulse, a close-out survey), "
@@ -152,14 +162,7 @@ class FeedbackMutation:
         request = decode_id("FeedbackRequest", input.request_id)
         if request is None:
             return _failed("feedback request", "requestId")
-        respondent, known = _respondent(input.respondent_id)
-        if not known:
-            return _failed("person", "respondentId")
-        body = {"requestId": request, **respondent, **_answer(input)}
-        answer = await info.context.feedback.change(
-            FeedbackView, "POST", "/internal/feedback/responses", json=body
-        )
-        return _payload(info.context, answer, "requestId")
+        return await _respond(info.context, "requestId", request, input)
 
     @strawberry.mutation(
         description="Changes an answer while its edit window is open (editableUntil); after "
