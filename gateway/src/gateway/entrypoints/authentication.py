@@ -24,10 +24,6 @@ class AuthenticationUnavailable(Exception):
     """Who an end-user token names cannot be looked up now (profiles unreachable): 503."""
 
 
-def is_tenant_admin(caller: Caller) -> bool:
-    return caller.is_tenant_admin
-
-
 async def api_key_caller(request: Request) -> Caller | None:
     scheme, _, presented = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from runtime.problems import PROBLEM_JSON, problem
 
 from gateway.adapters.upstream import ServiceClient, UpstreamUnavailable
-from gateway.entrypoints.authentication import api_key_caller, is_tenant_admin
+from gateway.entrypoints.authentication import api_key_caller
 from gateway.graphql.ids import decode_id
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ async def _proxy(
             headers={"WWW-Authenticate": "Bearer"},
         )
     key = decode_id("Program", program_id)
-    if key is None or not is_tenant_admin(caller):
+    if key is None or not caller.is_tenant_admin:
         return _not_found()
     feedback: ServiceClient = request.app.state.upstreams.feedback
     try:

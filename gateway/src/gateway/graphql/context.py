@@ -14,7 +14,6 @@ from strawberry.fastapi import BaseContext
 from gateway.access.budgets import Meter
 from gateway.access.principal import Principal
 from gateway.adapters.upstream import Upstreams
-from gateway.entrypoints.authentication import is_tenant_admin
 from gateway.graphql.limits import QueryLimits
 from gateway.graphql.loaders import Loaders
 from gateway.graphql.upstream import Service
@@ -49,4 +48,4 @@ class CairnContext(BaseContext):
     @property
     def is_admin(self) -> bool:
         """One of the tenant's admins: they alone see comments, flags and insights."""
-        return is_tenant_admin(self.caller)
+        return self.caller.is_tenant_admin
