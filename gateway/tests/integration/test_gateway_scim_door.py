@@ -3,6 +3,7 @@ and resource locations built on the configured public base URL, never on the Hos
 client sent; against the gateway app and a real database."""
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -132,3 +133,21 @@ async def test_a_trickled_body_is_cut_and_an_unauthenticated_one_is_never_read(
     assert cut.json()["schemas"] == [SCIM_ERROR]
     assert cut.json()["detail"] == f"the body did not arrive within {READ_TIMEOUT_S:g} s"
     assert time.monotonic() - started < READ_TIMEOUT_S + 1.0
+
+
+async def test_text_no_database_stores_is_a_scim_invalid_value_naming_the_attribute(
+    gateway: Gateway,
+) -> None:
+    """NUL in a userName reached PostgreSQL's text column (a 500): now SCIM's own 400."""
+    user = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "a\x00b"}
+    refused = await gateway.http.post(
+        "/scim/v2/Users",
+        content=json.dumps(user).encode(),
+        headers=gateway.auth(**{"Content-Type": "application/scim+json"}),
+    )
+    assert refused.status_code == 400, refused.text
+    body = refused.json()
+    assert body["schemas"] == [SCIM_ERROR] and body["scimType"] == "invalidValue"
+    assert "userName" in body["detail"] and "NUL" in body["detail"]
+    listed = await gateway.http.get("/scim/v2/Users", headers=gateway.auth())
+    assert all("\x00" not in r["userName"] for r in listed.json()["Resources"])

@@ -15,6 +15,7 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 from runtime.bodies import JsonTooDeep, parse_json
+from runtime.storable_text import UnstorableText
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
@@ -105,6 +106,8 @@ class CairnGraphQLRouter(GraphQLRouter[CairnContext, None]):
             return parse_json(data.encode() if isinstance(data, str) else data)
         except JsonTooDeep as exc:
             raise HTTPException(400, f"Unable to parse request body as JSON: {exc}") from exc
+        except UnstorableText as exc:
+            raise HTTPException(400, f"Invalid text in the request: {exc}") from exc
 
     async def execute_single(
         self,

@@ -10,9 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from runtime.bodies import BodyTooSlow, parse_json, read_within
+from runtime.storable_text import UnstorableText
 from scim2_models import (
     Context,
     InvalidSyntaxException,
+    InvalidValueException,
     ListResponse,
     NotFoundException,
     PayloadTooLargeException,
@@ -103,6 +105,8 @@ async def _body(request: Request) -> Any:
         raise PayloadTooLargeException(detail=f"a request may be at most {MAX_BODY_BYTES} bytes")
     try:
         return parse_json(raw)
+    except UnstorableText as exc:
+        raise InvalidValueException(detail=str(exc)) from exc
     except ValueError as exc:  # not JSON, or nested too deep to parse
         raise InvalidSyntaxException(detail=f"the body is not JSON: {exc}") from exc
 

@@ -11,6 +11,8 @@ from typing import Any, Final
 
 from starlette.requests import Request
 
+from runtime.storable_text import check_storable
+
 # Far deeper than any payload Cairn takes (a canonical delivery nests 4 levels, SCIM a few).
 MAX_JSON_DEPTH: Final = 64
 
@@ -80,8 +82,11 @@ def check_json_depth(body: bytes, limit: int = MAX_JSON_DEPTH) -> None:
 
 
 def parse_json(body: bytes, limit: int = MAX_JSON_DEPTH) -> Any:
-    """The JSON value of a body: every JSON body reader's one way in. Raises JsonTooDeep, or
-    ValueError (json.JSONDecodeError, UnicodeDecodeError) for what is not JSON; both name the
-    problem, without internals."""
+    """The JSON value of a body: every JSON body reader's one way in. Raises JsonTooDeep,
+    UnstorableText (a string no database can store, named by its path), or ValueError
+    (json.JSONDecodeError, UnicodeDecodeError) for what is not JSON; all name the problem,
+    without internals."""
     check_json_depth(body, limit)
-    return json.loads(body)
+    value = json.loads(body)
+    check_storable(body, value)
+    return value

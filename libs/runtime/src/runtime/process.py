@@ -29,6 +29,7 @@ from telemetry.tracing import configure_tracing, instrument_fastapi
 from runtime.error_answers import document_error_answers
 from runtime.problems import install_problem_handlers
 from runtime.settings import DocsSettings
+from runtime.storable_text import RefuseUnstorableText
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,9 @@ class ServiceProcess:
         for router in routers:
             app.include_router(router)
         if service_token_public_key is not None:
+            # A service's JSON bodies, whatever the route, hold only text its database can store
+            # (the gateway's public surfaces refuse it in their own formats, via parse_json).
+            app.add_middleware(RefuseUnstorableText)
             # A service's routes: their real error answers in its OpenAPI, new routes included.
             # (The gateway's public surfaces answer in their own formats, SCIM's for one.)
             document_error_answers(app)

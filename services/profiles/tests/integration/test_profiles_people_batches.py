@@ -4,6 +4,7 @@ managers, the first page of reports, the first page of direct reports as the peo
 orders them), whatever the links (loops and unknown managers included); people the caller's
 tenant does not have are left out; bad requests are refused naming the field."""
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -239,3 +240,25 @@ async def test_the_batches_agree_with_the_single_calls_whatever_the_links(
     profiles = Profiles(process, http, minter)  # a fresh tenant for each example
     ids = await store(profiles, links)
     await assert_batches_agree_with_single_calls(profiles, list(ids.values()), first)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"ids": ["ok", "\x00+zo`L"]}, "ids.1"),
+        ({"externalIds": ["gc\udb0e"]}, "externalIds.0"),
+        ({"emails": ["P"], "ids": [], "x\x00": 1}, "x\x00"),
+    ],
+)
+async def test_text_no_database_stores_is_refused_naming_the_field(
+    profiles: Profiles, body: dict[str, Any], field: str
+) -> None:
+    """NUL reached PostgreSQL (and a lone surrogate the driver's encoder): a 500, found by
+    schemathesis. Now a 422 naming the field, on both databases."""
+    response = await profiles.http.post(
+        "/internal/people/batch",
+        content=json.dumps(body).encode(),
+        headers={**profiles._headers(), "content-type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == [field]
