@@ -5,6 +5,9 @@ from typing import Any
 
 import pytest
 from contracts.hris import EmployeeRecord, HrisChange, HrisChangeReceived, HrisChangeType
+from contracts.text import unstorable_reason
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from contracts import topics
@@ -263,3 +266,18 @@ def test_a_source_version_outside_0_to_2_63_minus_1_is_refused(version: int) -> 
 def test_the_largest_source_version_is_taken() -> None:
     change = HrisChange.model_validate({**_payload(), "sourceVersion": 2**63 - 1})
     assert change.source_version == 2**63 - 1
+
+
+@given(
+    field=st.sampled_from(["externalId", "displayName", "title", "department", "userName"]),
+    bad=st.sampled_from(["\x00", "\ud800", "\udfff"]),
+    around=st.text(max_size=5).filter(lambda t: unstorable_reason(t) is None),
+)
+def test_text_no_database_stores_is_refused_naming_the_field(
+    field: str, bad: str, around: str
+) -> None:
+    record = {"externalId": "E1", field: around + bad + around}
+    with pytest.raises(ValidationError) as refused:
+        EmployeeRecord.model_validate(record)
+    assert [e["loc"] for e in refused.value.errors()] == [(field,)]
+    assert EmployeeRecord.model_validate({"externalId": "E1", field: around or "x"})

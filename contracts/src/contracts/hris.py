@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 
 from contracts import topics
 from contracts.base import ContractModel, Event
+from contracts.text import storable
 
 
 @functools.cache
@@ -50,6 +51,22 @@ class EmployeeRecord(ContractModel):
     demographics: dict[str, Any] | None = None
     # Added after v1: the login name identity providers know the person by (SCIM userName).
     user_name: str | None = Field(default=None, min_length=1, max_length=256)
+
+    @field_validator(
+        "external_id",
+        "given_name",
+        "family_name",
+        "display_name",
+        "title",
+        "department",
+        "location",
+        "manager_external_id",
+        "user_name",
+    )
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        # An import's CSV (raw NUL bytes) or any channel: refused by row, not at the database.
+        return None if value is None else storable(value)
 
     @field_validator("time_zone")
     @classmethod
