@@ -168,8 +168,7 @@ class EventConsumer:
                 continue
             for partition, records in batches.items():
                 generation, repeats = self.positions.generation(partition), self.duplicates
-                for record in records:
-                    await self._handle_durably(record)
+                await self._handle_together(records)
                 if self.duplicates > repeats:
                     log.info(
                         "%s consumer: %d of %d events of %s[%d] were applied before "
@@ -186,14 +185,8 @@ class EventConsumer:
                 await self.positions.check(consumer)
 
     async def _applied(self, event_ids: list[str]) -> set[str]:
-        inbox = self._uow.tables.inbox
         async with self._uow() as uow:
-            rows = await uow.session.execute(
-                select(inbox.c.event_id).where(
-                    inbox.c.consumer == self.group, inbox.c.event_id.in_(event_ids)
-                )
-            )
-            return {row[0] for row in rows}
+            return await self._applied_in(uow, event_ids)
 
     async def _forget_old_hourly(self) -> None:
         now = asyncio.get_running_loop().time()
@@ -225,31 +218,113 @@ class EventConsumer:
             # A rebalance took the partition; its new owner re-reads and the inbox dedupes.
             log.info("%s consumer: commit of %s skipped: %s", self.group, tp, exc)
 
-    async def _handle_durably(self, record: ConsumerRecord[bytes, bytes]) -> None:
+    async def _handle_together(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """A fetched run of one partition's records applied in one transaction (one inbox
+        look-up, one commit: a commit per event capped a consumer at a few hundred events a
+        second). When a record fails, what came before it is applied again (together), the failing
+        record gets its remaining attempts on its own, and the rest go on together."""
+        pending = records
+        while pending:
+            failure = await self._apply_together(pending)
+            if failure is None:
+                return
+            index, error = failure
+            if index is None:  # not one record's fault (the look-up, the commit): one by one
+                for record in pending:
+                    await self._handle_durably(record)
+                return
+            await self._handle_together(pending[:index])  # rolled back with the failure
+            await self._handle_durably(pending[index], failed_once=error)
+            pending = pending[index + 1 :]
+
+    async def _apply_together(
+        self, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> tuple[int | None, BaseException] | None:
+        """Applies every record or none: None, else the index of the record that failed (None
+        when no one record did) and the error."""
+        parsed: list[Received | None] = []
+        for index, record in enumerate(records):
+            try:
+                parsed.append(self._parse(record, list(record.headers or [])))
+            except PoisonMessage as exc:
+                return index, exc
+        failing: int | None = None
+        repeats = 0
+        try:
+            async with self._uow() as uow:
+                ids = [received.envelope.id for received in parsed if received is not None]
+                done = await self._applied_in(uow, ids)
+                inbox_rows = []
+                for index, (record, received) in enumerate(zip(records, parsed, strict=True)):
+                    if received is None:
+                        continue
+                    if received.envelope.id in done:
+                        repeats += 1
+                        continue
+                    failing = index
+                    with self._span(record, received.envelope):
+                        await self._handlers[received.envelope.type](uow, received)
+                    failing = None
+                    done.add(received.envelope.id)
+                    inbox_rows.append(self._inbox_row(received.envelope))
+                if inbox_rows:
+                    await uow.session.execute(insert(self._uow.tables.inbox), inbox_rows)
+                await uow.commit()
+        except Exception as exc:
+            log.info(
+                "%s consumer: %d records applied one by one after %r", self.group, len(records), exc
+            )
+            return failing, exc
+        self.processed += len(records)
+        self.duplicates += repeats
+        return None
+
+    async def _handle_durably(
+        self, record: ConsumerRecord[bytes, bytes], failed_once: BaseException | None = None
+    ) -> None:
         """Never returns without the record applied, skipped as a duplicate, or dead-lettered."""
         while True:
             try:
-                await self.handle_record(record)
+                await self.handle_record(record, failed_once)
                 return
             except BrokerUnavailable:
                 log.warning("%s consumer: cannot dead-letter yet; retrying", self.group)
                 await asyncio.sleep(1)
 
-    async def handle_record(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        headers = list(record.headers or [])
-        with tracer.start_as_current_span(
+    def _span(self, record: ConsumerRecord[bytes, bytes], envelope: Envelope | None = None) -> Any:
+        ids = {} if envelope is None else self._event_attributes(envelope)
+        return tracer.start_as_current_span(
             f"process {record.topic}",
             kind=SpanKind.CONSUMER,
-            context=context_from_headers(headers),
+            context=context_from_headers(list(record.headers or [])),
             attributes={
                 "messaging.system": "kafka",
                 "messaging.destination.name": record.topic,
                 "messaging.consumer.group.name": self.group,
                 "messaging.kafka.offset": record.offset,
+                **ids,
             },
-        ) as span:
-            error: BaseException | None = None
-            for attempt in range(1, self._max_attempts + 1):
+        )
+
+    @staticmethod
+    def _event_attributes(envelope: Envelope) -> dict[str, str]:
+        return {"messaging.message.id": envelope.id, "cloudevents.event_type": envelope.type}
+
+    async def handle_record(
+        self, record: ConsumerRecord[bytes, bytes], failed_once: BaseException | None = None
+    ) -> None:
+        """One record in its own transaction, with bounded retries, then the dead-letter topic.
+        `failed_once`: the first attempt already failed so (a poison message is not retried)."""
+        headers = list(record.headers or [])
+        with self._span(record) as span:
+            error = failed_once
+            first = 1
+            if failed_once is not None:
+                first = self._max_attempts + 1 if isinstance(failed_once, PoisonMessage) else 2
+                self._log_attempt(record, 1, failed_once)
+            for attempt in range(first, self._max_attempts + 1):
+                if attempt > 1:
+                    await asyncio.sleep(self._retry_backoff_s * 2 ** (attempt - 2))
                 try:
                     await self._apply(record, headers)
                     self.processed += 1
@@ -259,33 +334,35 @@ class EventConsumer:
                     break
                 except Exception as exc:
                     error = exc
-                    log.warning(
-                        "%s consumer: attempt %d/%d of %s@%d failed: %r",
-                        self.group,
-                        attempt,
-                        self._max_attempts,
-                        record.topic,
-                        record.offset,
-                        exc,
-                    )
-                    if attempt < self._max_attempts:
-                        await asyncio.sleep(self._retry_backoff_s * 2 ** (attempt - 1))
+                    self._log_attempt(record, attempt, exc)
             assert error is not None
             span.set_status(Status(StatusCode.ERROR, str(error)))
             span.record_exception(error)
             await self._dead_letter(record, headers, error)
 
-    async def _apply(self, record: ConsumerRecord[bytes, bytes], headers: list[Any]) -> None:
+    def _log_attempt(
+        self, record: ConsumerRecord[bytes, bytes], attempt: int, error: BaseException
+    ) -> None:
+        if isinstance(error, PoisonMessage):
+            return
+        log.warning(
+            "%s consumer: attempt %d/%d of %s@%d failed: %r",
+            self.group,
+            attempt,
+            self._max_attempts,
+            record.topic,
+            record.offset,
+            error,
+        )
+
+    def _parse(self, record: ConsumerRecord[bytes, bytes], headers: list[Any]) -> Received | None:
+        """The record as its contract model; None for a type this consumer does not use."""
         try:
             envelope = from_record(record.key, record.value, headers)
         except MalformedEnvelope as exc:
             raise PoisonMessage(str(exc)) from exc
-        trace.get_current_span().set_attributes(
-            {"messaging.message.id": envelope.id, "cloudevents.event_type": envelope.type}
-        )
-        handler = self._handlers.get(envelope.type)
-        if handler is None:
-            return  # not ours: tolerant readers skip types they do not use
+        if envelope.type not in self._handlers:
+            return None  # not ours: tolerant readers skip types they do not use
         model = EVENT_TYPES.get(envelope.type)
         if model is None:
             raise PoisonMessage(f"no contract for event type {envelope.type!r}")
@@ -293,24 +370,40 @@ class EventConsumer:
             event = model.model_validate(envelope.data)
         except ValidationError as exc:
             raise PoisonMessage(f"{envelope.type} breaks its contract: {exc}") from exc
+        return Received(envelope=envelope, event=event)
+
+    async def _applied_in(self, uow: UnitOfWork, event_ids: list[str]) -> set[str]:
+        if not event_ids:
+            return set()
         inbox = self._uow.tables.inbox
-        async with self._uow() as uow:
-            seen = await uow.session.execute(
-                select(inbox.c.event_id).where(
-                    inbox.c.consumer == self.group, inbox.c.event_id == envelope.id
-                )
+        rows = await uow.session.execute(
+            select(inbox.c.event_id).where(
+                inbox.c.consumer == self.group, inbox.c.event_id.in_(event_ids)
             )
-            if seen.first() is not None:
+        )
+        return {row[0] for row in rows}
+
+    def _inbox_row(self, envelope: Envelope) -> dict[str, Any]:
+        return {
+            "consumer": self.group,
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+            "processed_at": utcnow(),
+        }
+
+    async def _apply(self, record: ConsumerRecord[bytes, bytes], headers: list[Any]) -> None:
+        received = self._parse(record, headers)
+        if received is None:
+            return
+        envelope = received.envelope
+        trace.get_current_span().set_attributes(self._event_attributes(envelope))
+        async with self._uow() as uow:
+            if await self._applied_in(uow, [envelope.id]):
                 self.duplicates += 1
                 return
-            await handler(uow, Received(envelope=envelope, event=event))
+            await self._handlers[envelope.type](uow, received)
             await uow.session.execute(
-                insert(inbox).values(
-                    consumer=self.group,
-                    event_id=envelope.id,
-                    event_type=envelope.type,
-                    processed_at=utcnow(),
-                )
+                insert(self._uow.tables.inbox).values(self._inbox_row(envelope))
             )
             await uow.commit()
 
