@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, Final
 
+from contracts.text import unstorable_reason
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime.problems import problem
@@ -50,16 +51,6 @@ def may_hold_unstorable(body: bytes) -> bool:
             return True
         pending_high_end = match.end()  # a high surrogate: its low one must follow at once
     return pending_high_end >= 0
-
-
-def unstorable_reason(text: str) -> str | None:
-    if "\x00" in text:
-        return "must not contain the NUL character (U+0000)"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "must not contain an unpaired UTF-16 surrogate"
-    return None
 
 
 def first_unstorable(value: Any, path: tuple[str, ...] = ()) -> UnstorableText | None:
