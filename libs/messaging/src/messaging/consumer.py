@@ -137,7 +137,7 @@ class EventConsumer:
                 metadata_max_age_ms=5000,
                 # The broker answers a fetch as soon as records arrive (long polling), so the
                 # wait bounds idle traffic, not latency: 50 ms cost the idle stack a third of a
-                # core in empty fetches, and events arrived no sooner (measured: 5-25 ms either way).
+                # core in empty fetches, and events came no sooner (measured: 5-25 ms either way).
                 fetch_max_wait_ms=500,
             )
             consumer.subscribe(self._topics, listener=self.positions.listener(consumer))
