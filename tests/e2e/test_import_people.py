@@ -167,6 +167,18 @@ async def test_a_snapshot_with_3_changes_among_10000_rows_emits_exactly_3_events
     assert (await status_of(system, tenant, "S1"))["title"] == "Chief of Staff"
     assert (await status_of(system, tenant, "S9999"))["manager"] == {"externalId": "S7"}
 
+    # The read models learn the import: S9999's update was published after all 10,000
+    # creations. Waiting here also keeps this backlog from delaying the tests after this one.
+    last = await system.internal("profiles", "/internal/people?search=S9999", tenant["tenantId"])
+    last_id = last.json()["edges"][0]["node"]["id"]
+    for service in ("matching", "sessions", "feedback"):
+
+        async def knows_the_last(service: str = service) -> bool:
+            path = f"/internal/roster/{last_id}"
+            return (await system.internal(service, path, tenant["tenantId"])).status_code == 200
+
+        await eventually(knows_the_last, timeout_s=180)
+
 
 async def test_bad_rows_are_refused_naming_them_and_nothing_changes(
     system: RunningSystem, http: httpx.AsyncClient
