@@ -3,6 +3,7 @@ measure. A fact's change is added with atomic increments (INSERT … ON CONFLICT
 SET n = n + excluded.n), in the transaction that records the fact, so the figures are always
 exactly the facts applied, whatever replica applied them."""
 
+import functools
 from typing import Any
 
 from sqlalchemy import select
@@ -23,21 +24,32 @@ async def dialect_insert(session: AsyncSession) -> Any:
     return postgresql.insert if name == "postgresql" else sqlite.insert
 
 
+@functools.cache
+def _upsert(dialect: str) -> Any:
+    """One statement per dialect, its values bound per call: built and compiled once (built per
+    call, with values inlined, it cost 1.5-3 ms a bucket, most of an event's handling)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(program_figures)
+    return stmt.on_conflict_do_update(
+        index_elements=_KEYS,
+        set_={f: program_figures.c[f] + stmt.excluded[f] for f in Tally._fields},
+    )
+
+
 async def add(session: AsyncSession, tenant_id: str, program_id: str, delta: FiguresChange) -> None:
-    insert = await dialect_insert(session)
-    for bucket, tally in delta.buckets.items():
-        stmt = insert(program_figures).values(
-            tenant_id=tenant_id,
-            program_id=program_id,
-            grain=bucket.grain.value,
-            period=bucket.key,
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "program_id": program_id,
+            "grain": bucket.grain.value,
+            "period": bucket.key,
             **tally._asdict(),
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=_KEYS,
-            set_={f: program_figures.c[f] + stmt.excluded[f] for f in Tally._fields},
-        )
-        await session.execute(stmt)
+        }
+        for bucket, tally in delta.buckets.items()
+    ]
+    if rows:
+        dialect = (await session.connection()).dialect.name
+        await session.execute(_upsert(dialect), rows)
 
 
 async def record(session: AsyncSession, tenant_id: str, new: Fact, previous: Fact | None) -> bool:
