@@ -10,6 +10,7 @@ import sys
 BENCHMARKS = {
     "gateway_cost": "bench.gateway_cost",
     "insights": "bench.insights.run",
+    "insights_ingest": "bench.insights.ingest",
     "matching": "bench.matching.run",
     "profiles_import": "bench.profiles_import",
     "profiles_org_chain": "bench.profiles_org_chain",
