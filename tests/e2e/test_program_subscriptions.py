@@ -197,3 +197,15 @@ async def test_subscribing_before_connection_init_is_refused(system: RunningSyst
         with pytest.raises(ConnectionClosed) as closed:
             await receive(ws)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+async def test_queries_go_over_http_not_the_websocket(system: RunningSystem) -> None:
+    """Over HTTP a query runs in its tenant's turn and within its deadline."""
+    tenant = system.create_tenant("Live Query Co")
+    async with websocket(system) as ws:
+        await initialised(ws, tenant["apiKey"])
+        payload = {"query": "{ programs { id } }"}
+        await ws.send(json.dumps({"id": "q", "type": "subscribe", "payload": payload}))
+        message = await receive(ws)
+        assert message["type"] == "error" and message["id"] == "q", message
+        assert [e["extensions"]["code"] for e in message["payload"]] == ["BAD_USER_INPUT"]

@@ -24,6 +24,7 @@ from gateway.graphql.programs.subscriptions import ProgramsSubscription
 from gateway.graphql.sessions.calendar_mutations import CalendarsMutation
 from gateway.graphql.sessions.mutations import SessionsMutation
 from gateway.graphql.sessions.queries import SessionsQuery
+from gateway.graphql.transport import OperationsByTransport
 from gateway.graphql.webhooks.mutations import WebhooksMutation
 from gateway.graphql.webhooks.queries import WebhooksQuery
 
@@ -65,6 +66,7 @@ schema = Schema(
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         CostBudget,  # costs what the token limit let through, before validation
         AccessGuard,  # who may reach which field (gateway.access.policy)
+        OperationsByTransport,
         MaskUnexpectedErrors,
     ],
 )
