@@ -20,6 +20,7 @@ from gateway.access.tokens import EndUsers, profiles_finder
 from gateway.adapters import metadata
 from gateway.adapters.upstream import ServiceClient, Upstreams
 from gateway.config import GatewaySettings, GatewayStoreSettings
+from gateway.live.feed import live_program_events
 from gateway.service_layer.hris_connections import seal_plaintext_connections
 from gateway.service_layer.hris_deliveries import keep_receipts_bounded
 from gateway.webhooks.event_types import PUBLIC_TOPICS
@@ -31,9 +32,17 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 def build(settings: GatewayStoreSettings, kafka: KafkaSettings, sealer: Sealer) -> ServiceProcess:
     """The gateway's process: its database, outbox relay, the keeper of HRIS delivery receipts
-    and outbound webhooks' consumer, and (when serving) its clients and the webhook delivery
-    worker; secrets stored before they were sealed are sealed on start, before any request."""
-    serving = [upstream_clients(settings)] if isinstance(settings, GatewaySettings) else []
+    and outbound webhooks' consumer, and (when serving) its clients, the live feed of program
+    events for subscriptions and the webhook delivery worker; secrets stored before they were
+    sealed are sealed on start, before any request."""
+    serving = (
+        [
+            upstream_clients(settings),
+            live_program_events(kafka.bootstrap_servers, settings.graphql_subscription_queue),
+        ]
+        if isinstance(settings, GatewaySettings)
+        else []
+    )
     webhooks = (
         [delivery_worker(sealer, settings.webhook_delivery())]
         if isinstance(settings, GatewaySettings)

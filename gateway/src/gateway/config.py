@@ -49,6 +49,8 @@ class GatewaySettings(GatewayStoreSettings):
     graphql_tenant_concurrency: int = Field(default=DEFAULT_TENANT_CONCURRENCY, ge=1)
     graphql_tenant_queue_s: float = Field(default=DEFAULT_TENANT_QUEUE_S, ge=0)
     graphql_refusal_hold_s: float = Field(default=DEFAULT_REFUSAL_HOLD_S, ge=0)
+    # Subscriptions: how many events one subscriber may fall behind before it is dropped.
+    graphql_subscription_queue: int = Field(default=100, ge=1)
 
     # Outbound webhooks: seconds before each attempt (the first is the event's arrival), each
     # spread by ±jitter; how long one hop may take; how often due deliveries are looked for;

@@ -1,7 +1,7 @@
-"""The authorization policy decides every root field: each Query and Mutation field is either
-an admin's, decided for end-user tokens (how their own data is selected) or deliberately
-forbidden to them — a new field fails here until someone decides. And the policy names only
-fields that exist, so a rename cannot silently open one."""
+"""The authorization policy decides every root field: each Query, Mutation and Subscription
+field is either an admin's, decided for end-user tokens (how their own data is selected) or
+deliberately forbidden to them — a new field fails here until someone decides. And the policy
+names only fields that exist, so a rename cannot silently open one."""
 
 from gateway.access.policy import (
     ADMIN_FIELDS,
@@ -17,7 +17,7 @@ from gateway.graphql.schema import schema
 def root_fields() -> set[str]:
     ours = schema._schema
     found = set()
-    for root in (ours.query_type, ours.mutation_type):
+    for root in (ours.query_type, ours.mutation_type, ours.subscription_type):
         assert root is not None
         found |= {f"{root.name}.{name}" for name in root.fields}
     return found
@@ -45,6 +45,7 @@ def test_keys_need_read_for_queries_write_for_mutations_admin_for_administration
     assert required_scope("Mutation.enroll") is Scope.WRITE
     assert required_scope("Mutation.runMatching") is Scope.ADMIN
     assert required_scope("Query.apiKeys") is Scope.ADMIN
+    assert required_scope("Subscription.programEvents") is Scope.READ
     assert required_scope("Person.history") is None
 
 

@@ -250,3 +250,15 @@ async def test_a_tenant_sending_refused_queries_is_slowed_down_not_others(
     assert (await post(app, "{ __typename }", tenant="other")).status == 200
     await asyncio.sleep(0.35)  # the kept turns are given back
     assert (await post(app, "{ __typename }", tenant="bomber")).status == 200
+
+
+async def test_a_subscription_over_http_is_sent_to_the_websocket(
+    serve: Callable[..., FastAPI],
+) -> None:
+    profiles = SlowProfiles(delay_s=0.01)
+    query = 'subscription { programEvents(programId: "x") }'
+    answer = await post(serve(profiles), query)
+    [error] = answer.body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "websocket" in error["message"]
+    assert profiles.calls == 0

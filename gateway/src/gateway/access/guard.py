@@ -1,18 +1,27 @@
 """Applies `gateway.access.policy` to every field a request resolves (a Strawberry extension,
 so no resolver can forget it): scopes for integrator keys; for end-user tokens, the root
 fields they may use and how their own data is selected, and the fields of other people's
-objects they may not see. Introspection is refused to end-user tokens before anything runs."""
+objects they may not see. Introspection is refused to end-user tokens before anything runs, and
+a subscription's root field is decided before it starts."""
 
 import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLList,
     GraphQLNonNull,
     GraphQLResolveInfo,
+    InlineFragmentNode,
     NoSchemaIntrospectionCustomRule,
+    OperationType,
+    SelectionSetNode,
     get_named_type,
+    get_operation_ast,
     validate,
 )
 from pydantic.alias_generators import to_snake
@@ -56,6 +65,10 @@ class AccessGuard(SchemaExtension):
                 *(context.pre_execution_errors or []),
                 Forbidden("introspection is not available to end-user tokens"),
             ]
+        elif principal is not None and document is not None:
+            refused = _subscription_refused(principal, document, context.operation_name)
+            if refused is not None:
+                context.pre_execution_errors = [*(context.pre_execution_errors or []), refused]
         yield
 
     def resolve(
@@ -71,7 +84,8 @@ class AccessGuard(SchemaExtension):
             return _next(root, info, *args, **kwargs)
         parent = info.parent_type.name
         coordinate = f"{parent}.{info.field_name}"
-        if info.parent_type in (info.schema.query_type, info.schema.mutation_type):
+        roots = (info.schema.query_type, info.schema.mutation_type, info.schema.subscription_type)
+        if info.parent_type in roots:
             if info.field_name.startswith("__"):
                 if principal.is_person and info.field_name in INTROSPECTION:
                     raise Forbidden("introspection is not available to end-user tokens")
@@ -90,6 +104,47 @@ class AccessGuard(SchemaExtension):
                 if visibility is Visibility.NEVER or not mine:
                     return _empty(info)
         return _next(root, info, *args, **kwargs)
+
+
+def _subscription_refused(
+    principal: Principal, document: DocumentNode, operation_name: str | None
+) -> Forbidden | None:
+    """A subscription's root field decided before it starts: graphql-core calls the field's
+    subscribe function without middleware, so `resolve` would only see its events, after the
+    subscription was made. End users may only subscribe to fields open to all (`Allow`)."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation is not OperationType.SUBSCRIPTION:
+        return None
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    for name in _root_fields(operation.selection_set, fragments):
+        if name.startswith("__"):
+            continue
+        coordinate = f"Subscription.{name}"
+        if principal.is_person:
+            rule = PERSON_ROOTS.get(coordinate)
+            if not isinstance(rule, Allow) or coordinate in ADMIN_FIELDS:
+                return Forbidden(f"{name} is not available to end-user tokens")
+            continue
+        scope = required_scope(coordinate)
+        if scope is not None and not principal.may(scope):
+            return Forbidden(f"{name} needs a key with the {scope.value} scope")
+    return None
+
+
+def _root_fields(
+    selections: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode]
+) -> Iterator[str]:
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            yield selection.name.value
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _root_fields(selection.selection_set, fragments)
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:  # an unknown one: validation refuses the document
+                yield from _root_fields(fragment.selection_set, fragments)
 
 
 def _principal(context: Any) -> Principal | None:

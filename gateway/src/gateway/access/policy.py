@@ -2,7 +2,8 @@
 field coordinate (`Type.field`). `gateway.access.guard` applies it to every field resolved;
 resolvers never check who is calling.
 
-Integrator keys: a Query field needs READ, a Mutation field WRITE, the ADMIN_FIELDS ADMIN.
+Integrator keys: a Query or Subscription field needs READ, a Mutation field WRITE, the
+ADMIN_FIELDS ADMIN.
 
 End-user tokens (one person): a root field not listed in PERSON_ROOTS is FORBIDDEN (new fields
 are closed until someone decides who may see them); listed ones say how the person's own data
@@ -174,6 +175,9 @@ PERSON_FORBIDDEN: Final = frozenset(
         "Query.matchRun",  # an admin's cohort-wide view
         "Query.rsvps",  # who else took a seat: the host's and admins' view
         "Mutation.disconnectCalendar",  # names a connection, not a person: admins for now
+        # A program's live events tell who enrolls and is matched: the admins' view, as
+        # Program.enrollments and Program.matches are.
+        "Subscription.programEvents",
     }
 )
 
@@ -216,7 +220,7 @@ def required_scope(coordinate: str) -> Scope | None:
     """The scope an integrator key needs for a root field (None below the root)."""
     if coordinate in ADMIN_FIELDS:
         return Scope.ADMIN
-    if coordinate.startswith("Query."):
+    if coordinate.startswith(("Query.", "Subscription.")):
         return Scope.READ
     if coordinate.startswith("Mutation."):
         return Scope.WRITE

@@ -5,6 +5,7 @@ GraphQL also takes end-user tokens (`principal`)."""
 from fastapi import Request
 from opentelemetry import trace
 from service_auth.tokens import Caller
+from starlette.datastructures import State
 
 from gateway.access.keys import authenticate_key
 from gateway.access.principal import Principal
@@ -37,13 +38,19 @@ async def api_key_caller(request: Request) -> Caller | None:
 
 async def principal(request: Request) -> Principal:
     """An integrator key's or an end-user token's principal; Unauthenticated says why not."""
-    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    return await principal_for(request.app.state, request.headers.get("authorization", ""))
+
+
+async def principal_for(state: State, authorization: str) -> Principal:
+    """The principal `Authorization: <authorization>` names, with the app's state (HTTP's
+    header, or a websocket's `connection_init` payload)."""
+    scheme, _, presented = authorization.partition(" ")
     presented = presented.strip()
     if scheme.lower() != "bearer" or not presented:
         raise Unauthenticated("send Authorization: Bearer <API key or end-user token>")
-    async with request.app.state.process.uow() as uow:
+    async with state.process.uow() as uow:
         if looks_like_jwt(presented):
-            end_users: EndUsers | None = getattr(request.app.state, "end_users", None)
+            end_users: EndUsers | None = getattr(state, "end_users", None)
             if end_users is None:
                 raise Unauthenticated("end-user tokens are not accepted here")
             try:

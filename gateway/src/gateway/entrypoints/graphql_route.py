@@ -6,7 +6,9 @@ budget (`x-ratelimit-*`, `extensions.cost`); a caller over it gets 429 with Retr
 
 GraphQL over HTTP: a client accepting `application/graphql-response+json` gets it, with the
 draft's status codes (400 a document that does not parse, 422 one refused before execution —
-validation, cost; 200 once execution started); `application/json` clients keep 200."""
+validation, cost; 200 once execution started); `application/json` clients keep 200.
+
+Subscriptions: graphql-transport-ws on the same path, the caller named in `connection_init`."""
 
 import logging
 from typing import Annotated, Any
@@ -16,16 +18,25 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 from runtime.bodies import JsonTooDeep, parse_json
 from runtime.storable_text import UnstorableText
+from starlette.datastructures import State
+from starlette.requests import HTTPConnection
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.access.budgets import Budgets, BudgetTerms, Meter
 from gateway.access.errors import Throttled
 from gateway.access.principal import Principal
 from gateway.adapters.upstream import Upstreams
 from gateway.config import GatewaySettings
-from gateway.entrypoints.authentication import Unauthenticated, principal
+from gateway.entrypoints.authentication import (
+    AuthenticationUnavailable,
+    Unauthenticated,
+    principal_for,
+)
 from gateway.graphql.context import CairnContext
 from gateway.graphql.errors import CairnError, QueryTooComplex, RateLimited, Unavailable
 from gateway.graphql.limits import QueryLimits
@@ -43,8 +54,12 @@ LEGACY_JSON = "application/json"
 __all__ = ["Unauthenticated", "authenticated_caller", "graphql_router"]
 
 
-async def authenticated_caller(request: Request) -> Principal:
-    return await principal(request)
+async def authenticated_caller(connection: HTTPConnection) -> Principal | None:
+    """HTTP: the Authorization header's principal. A websocket: None here, its credential
+    comes in its `connection_init` payload (`CairnGraphQLRouter.on_ws_connect`)."""
+    if connection.scope["type"] == "websocket":
+        return None
+    return await principal_for(connection.app.state, connection.headers.get("authorization", ""))
 
 
 def unauthenticated_response(_: Request, exc: Exception) -> JSONResponse:
@@ -56,16 +71,23 @@ def unauthenticated_response(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def context(
-    request: Request, caller: Annotated[Principal, Depends(authenticated_caller)]
+    connection: HTTPConnection,
+    caller: Annotated[Principal | None, Depends(authenticated_caller)],
 ) -> CairnContext:
-    upstreams: Upstreams = request.app.state.upstreams
-    settings: GatewaySettings | None = getattr(request.app.state, "settings", None)
+    if caller is None:  # a websocket, until its connection_init names the caller
+        return CairnContext.connecting(connection.app.state.upstreams)
+    return context_for(connection.app.state, caller)
+
+
+def context_for(state: State, caller: Principal) -> CairnContext:
+    upstreams: Upstreams = state.upstreams
+    settings: GatewaySettings | None = getattr(state, "settings", None)
     limits = settings.graphql_limits() if settings is not None else QueryLimits()
-    budgets: Budgets | None = getattr(request.app.state, "budgets", None)
+    budgets: Budgets | None = getattr(state, "budgets", None)
     meter = None
     if budgets is not None and settings is not None:
         meter = Meter(budgets, f"{caller.tenant_id}/{caller.budget_key}", _terms(settings, caller))
-    process = getattr(request.app.state, "process", None)
+    process = getattr(state, "process", None)
     return CairnContext(
         caller=caller.caller(),
         upstreams=upstreams,
@@ -77,6 +99,7 @@ async def context(
         public_base_url=(
             str(settings.public_base_url).rstrip("/") if settings else "http://127.0.0.1:8000"
         ),
+        program_events=getattr(state, "program_events", None),
     )
 
 
@@ -99,6 +122,23 @@ class CairnGraphQLRouter(GraphQLRouter[CairnContext, None]):
     def __init__(self, **options: Any) -> None:
         super().__init__(schema, **options)
         self.turns = TenantTurns()
+
+    async def on_ws_connect(self, context: CairnContext) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws: the caller is named in `connection_init`'s payload
+        (`{"authorization": "Bearer <key or token>"}`), authenticated exactly as HTTP's header;
+        missing or invalid closes the socket with 4403 before any operation runs."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        authorization = params.get("authorization", params.get("Authorization", ""))
+        websocket = context.request
+        assert websocket is not None
+        try:
+            found = await principal_for(websocket.app.state, str(authorization))
+        except (Unauthenticated, AuthenticationUnavailable) as exc:
+            log.info("graphql websocket refused: %s", exc)
+            raise ConnectionRejectionError({"message": str(exc)}) from exc
+        context.adopt(context_for(websocket.app.state, found))
+        acknowledged: UnsetType = UNSET  # an acknowledgement without payload
+        return acknowledged
 
     def decode_json(self, data: str | bytes) -> object:
         """Bodies and `variables` through the one JSON reader: nesting bounded first."""
@@ -242,4 +282,7 @@ def graphql_router() -> GraphQLRouter[CairnContext, None]:
         context_getter=context,
         graphql_ide=None,
         multipart_uploads_enabled=False,
+        # Only the protocol whose connection_init must be acknowledged before any operation
+        # (the legacy graphql-ws would run a `start` sent without it).
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
     )

@@ -17,6 +17,7 @@ from gateway.adapters.upstream import Upstreams
 from gateway.graphql.limits import QueryLimits
 from gateway.graphql.loaders import Loaders
 from gateway.graphql.upstream import Service
+from gateway.live.broadcast import ProgramEventBroadcast
 
 
 @dataclass
@@ -31,6 +32,7 @@ class CairnContext(BaseContext):
     meter: Meter | None = None
     uow: Callable[[], AbstractAsyncContextManager[UnitOfWork]] | None = None
     issuer_http_loopback: bool = False  # GATEWAY_TOKEN_ISSUER_HTTP_LOOPBACK
+    program_events: ProgramEventBroadcast | None = None  # what subscriptions listen to
     profiles: Service = field(init=False)
     matching: Service = field(init=False)
     sessions: Service = field(init=False)
@@ -44,6 +46,19 @@ class CairnContext(BaseContext):
         self.sessions = Service(self.upstreams.sessions, self.caller)
         self.feedback = Service(self.upstreams.feedback, self.caller)
         self.loaders = Loaders(self.profiles, self.matching, self.sessions, self.feedback)
+
+    @classmethod
+    def connecting(cls, upstreams: Upstreams) -> "CairnContext":
+        """A websocket's context before its `connection_init`: it names no tenant, and no
+        operation runs with it (the protocol refuses any before the acknowledgement)."""
+        return cls(caller=Caller(tenant_id="", principal="connecting"), upstreams=upstreams)
+
+    def adopt(self, authenticated: "CairnContext") -> None:
+        """Becomes `authenticated`, keeping the connection: Strawberry holds this one object
+        for every operation of a websocket, so its `connection_init` completes it in place."""
+        kept = (self.request, self.background_tasks, self.response, self.connection_params)
+        self.__dict__.update(authenticated.__dict__)
+        self.request, self.background_tasks, self.response, self.connection_params = kept
 
     @property
     def is_admin(self) -> bool:

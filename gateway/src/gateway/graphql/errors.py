@@ -30,6 +30,12 @@ class Unavailable(CairnError):
     code = "UNAVAILABLE"
 
 
+class SubscriberTooSlow(CairnError):
+    """A subscription whose client fell too far behind: ended (subscribe again to go on)."""
+
+    code = "SUBSCRIBER_TOO_SLOW"
+
+
 class QueryTooComplex(CairnError):
     """Refused before anything ran: the query costs more than a query may (`cost`, `budget`)."""
 

@@ -20,9 +20,11 @@ from gateway.graphql.people.mutations import PeopleMutation
 from gateway.graphql.people.queries import PeopleQuery
 from gateway.graphql.programs.mutations import ProgramsMutation
 from gateway.graphql.programs.queries import ProgramsQuery
+from gateway.graphql.programs.subscriptions import ProgramsSubscription
 from gateway.graphql.sessions.calendar_mutations import CalendarsMutation
 from gateway.graphql.sessions.mutations import SessionsMutation
 from gateway.graphql.sessions.queries import SessionsQuery
+from gateway.graphql.transport import OperationsByTransport
 from gateway.graphql.webhooks.mutations import WebhooksMutation
 from gateway.graphql.webhooks.queries import WebhooksQuery
 
@@ -50,9 +52,12 @@ MUTATIONS: tuple[type, ...] = (
     AccessMutation,
 )
 
+SUBSCRIPTIONS: tuple[type, ...] = (ProgramsSubscription,)
+
 schema = Schema(
     query=merge_types("Query", QUERIES),
     mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
+    subscription=merge_types("Subscription", SUBSCRIPTIONS),
     config=StrawberryConfig(disable_field_suggestions=True, relay_max_results=100),
     extensions=[
         # Factories: a fresh extension per request (MaskErrors keeps per-operation state).
@@ -61,6 +66,7 @@ schema = Schema(
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         CostBudget,  # costs what the token limit let through, before validation
         AccessGuard,  # who may reach which field (gateway.access.policy)
+        OperationsByTransport,
         MaskUnexpectedErrors,
     ],
 )
