@@ -25,6 +25,7 @@ from gateway.graphql.sessions.mutations import SessionsMutation
 from gateway.graphql.sessions.queries import SessionsQuery
 from gateway.graphql.webhooks.mutations import WebhooksMutation
 from gateway.graphql.webhooks.queries import WebhooksQuery
+from gateway.trusted_documents.schema import TrustedDocumentsMutation, TrustedDocumentsQuery
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -38,6 +39,7 @@ QUERIES: tuple[type, ...] = (
     FeedbackQuery,
     WebhooksQuery,
     AccessQuery,
+    TrustedDocumentsQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     PeopleMutation,
@@ -48,6 +50,7 @@ MUTATIONS: tuple[type, ...] = (
     FeedbackMutation,
     WebhooksMutation,
     AccessMutation,
+    TrustedDocumentsMutation,
 )
 
 schema = Schema(
