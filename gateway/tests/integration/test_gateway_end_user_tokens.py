@@ -3,8 +3,8 @@ a token signed by a registered issuer's published key is accepted (as a person: 
 are FORBIDDEN, introspection too); expired, not yet valid, wrong audience, wrong issuer,
 `alg: none`, HS256 signed with the issuer's public key, and a key the issuer does not publish
 are each refused with 401 saying why. An end-user token runs only trusted documents: a query
-sent as text is refused (TRUSTED_DOCUMENT_REQUIRED, 403). Who the token names is looked up in profiles in the
-end-to-end test (`tests/e2e/test_end_user_access.py`); here the lookup is a table."""
+sent as text is refused (TRUSTED_DOCUMENT_REQUIRED, 403). Who the token names is looked up in
+profiles in the end-to-end test (`tests/e2e/test_end_user_access.py`); here, a table."""
 
 import asyncio
 import json

@@ -2,8 +2,8 @@
 registers a document (checked against the schema; the same text twice is one document), lists
 and removes it; a request runs it by `documentId` or Apollo's `persistedQuery.sha256Hash`, with
 variables; an unknown id is 404, a malformed one 400, a query that is not the named document
-400; another tenant's documents are not found; keys may still send free queries. (End-user tokens, which may run only trusted documents:
-`test_gateway_end_user_tokens.py`.)"""
+400; another tenant's documents are not found; keys may still send free queries. (End-user
+tokens, which may run only trusted documents: `test_gateway_end_user_tokens.py`.)"""
 
 import hashlib
 from collections.abc import AsyncIterator

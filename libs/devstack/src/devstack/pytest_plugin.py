@@ -172,11 +172,11 @@ class RunningSystem:
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """`query` as text, or the trusted document `document_id` (then `query` is None)."""
-        body: dict[str, Any] = {"variables": variables or {}}
-        body |= {"documentId": document_id} if document_id else {"query": query}
+        sent: dict[str, Any] = {"variables": variables or {}}
+        sent |= {"documentId": document_id} if document_id else {"query": query}
         response = await self.http.post(
             f"{self.url('gateway')}/graphql",
-            json=body,
+            json=sent,
             headers={"Authorization": f"Bearer {api_key}", **(headers or {})},
         )
         body: dict[str, Any] = response.json()
