@@ -2,11 +2,17 @@
 registers a document (checked against the schema; the same text twice is one document), lists
 and removes it; a request runs it by `documentId` or Apollo's `persistedQuery.sha256Hash`, with
 variables; an unknown id is 404, a malformed one 400, a query that is not the named document
-400; another tenant's documents are not found; keys may still send free queries. (End-user
-tokens, which may run only trusted documents: `test_gateway_end_user_tokens.py`.)"""
+400; another tenant's documents are not found; keys may still send free queries. The operator's
+CLI registers a document from a file the same way. (End-user tokens, which may run only
+trusted documents: `test_gateway_end_user_tokens.py`.)"""
 
 import hashlib
+import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,8 +39,10 @@ TYPENAME = "query Which($t: String!) { __type(name: $t) { name } }"
 
 
 class Tenants:
-    def __init__(self, client: httpx.AsyncClient, key: str, other_key: str) -> None:
-        self.client, self.key, self.other_key = client, key, other_key
+    def __init__(
+        self, client: httpx.AsyncClient, key: str, other_key: str, cli_env: dict[str, str]
+    ) -> None:
+        self.client, self.key, self.other_key, self.cli_env = client, key, other_key, cli_env
 
     async def post(self, body: dict[str, Any], key: str | None = None) -> httpx.Response:
         return await self.client.post(
@@ -55,12 +63,13 @@ async def tenants(database_factory: DatabaseFactory) -> AsyncIterator[Tenants]:
     url = await database_factory("gateway")
     await upgrade_async(MIGRATIONS, url)
     private_key, _ = generate_keypair()
+    sealing_keys = new_key()
     app = create_app(
         GatewaySettings(
             database_url=url,
             run_workers=False,
             service_token_private_key=private_key,
-            sealing_keys=new_key(),
+            sealing_keys=sealing_keys,
         )
     )
     async with app.router.lifespan_context(app):
@@ -70,7 +79,14 @@ async def tenants(database_factory: DatabaseFactory) -> AsyncIterator[Tenants]:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
         ) as client:
-            yield Tenants(client, tenant.api_key, other.api_key)
+            env = {
+                **os.environ,
+                "GATEWAY_DATABASE_URL": url,
+                "GATEWAY_SEALING_KEYS": sealing_keys,
+                "OTEL_TRACES_EXPORTER": "none",
+                "CAIRN_TENANT_ID": tenant.tenant_id,
+            }
+            yield Tenants(client, tenant.api_key, other.api_key, env)
 
 
 async def test_a_registered_document_runs_by_its_id(tenants: Tenants) -> None:
@@ -135,3 +151,31 @@ async def test_a_document_that_would_not_run_is_not_registered(tenants: Tenants)
         assert error["field"] == ["input", "document"] and why in error["message"], error
     empty = await tenants.register(" ")
     assert empty["userErrors"][0]["field"] == ["input", "document"]
+
+
+def cairn(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.entrypoints.cli", "trusted-document", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_the_cli_registers_a_document_from_a_file(tenants: Tenants, tmp_path: Path) -> None:
+    tenant = tenants.cli_env["CAIRN_TENANT_ID"]
+    text = 'query Kinds { __type(name: "ProgramKind") { name } }\n'
+    kinds, bad = tmp_path / "kinds.graphql", tmp_path / "bad.graphql"
+    kinds.write_text(text)
+    done = cairn(tenants.cli_env, "register", "--tenant-id", tenant, "--file", str(kinds))
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    assert printed["id"] == "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    ran = await tenants.post({"documentId": printed["id"]})
+    assert ran.json()["data"] == {"__type": {"name": "ProgramKind"}}
+    bad.write_text("{ nothingHere }")
+    refused = cairn(tenants.cli_env, "register", "--tenant-id", tenant, "--file", str(bad))
+    assert refused.returncode == 2, refused.stderr
+    assert "--file" in refused.stderr and "nothingHere" in refused.stderr

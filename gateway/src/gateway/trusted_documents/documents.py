@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Final
 
 from contracts.problems import Code
+from graphql import GraphQLError, GraphQLSchema, parse, validate
 from messaging.outbox import UnitOfWork, utcnow
 from runtime.refusals import Refused, invalid, not_found
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +35,14 @@ class Registered:
     def of(cls, row: TrustedDocument) -> "Registered":
         return cls(row.document_id, row.name, row.body, row.created_at)
 
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.document_id,
+            "name": self.name,
+            "document": self.body,
+            "createdAt": self.created_at.isoformat(),
+        }
+
 
 def document_id(body: str) -> str:
     return PREFIX + hashlib.sha256(body.encode()).hexdigest()
@@ -44,6 +53,16 @@ def checked_id(given: str, field: str = "documentId") -> str:
     if not DOCUMENT_ID.match(given):
         raise invalid(field, "must be sha256: followed by 64 lower-case hex digits")
     return given
+
+
+def check_runs(schema: GraphQLSchema, body: str) -> None:
+    """A document that would not run now is refused when registered, naming why."""
+    try:
+        problems = validate(schema, parse(body))
+    except GraphQLError as exc:
+        raise invalid("document", exc.message) from exc
+    if problems:
+        raise invalid("document", problems[0].message)
 
 
 async def register(uow: UnitOfWork, tenant_id: str, body: str, name: str | None) -> Registered:

@@ -2,8 +2,7 @@
 against the current schema), list and remove them. End-user tokens run only these."""
 
 import strawberry
-from graphql import GraphQLError, parse, validate
-from runtime.refusals import Refused, invalid
+from runtime.refusals import Refused
 from strawberry.types import Info
 
 from gateway.access.schema import _in_db, _tenant, refused_errors
@@ -49,16 +48,6 @@ class TrustedDocumentPayload:
     user_errors: list[UserError]
 
 
-def _checked(info: Info[CairnContext, None], body: str) -> None:
-    """A document that would not run now is refused when registered, naming why."""
-    try:
-        problems = validate(info.schema._schema, parse(body))
-    except GraphQLError as exc:
-        raise invalid("document", exc.message) from exc
-    if problems:
-        raise invalid("document", problems[0].message)
-
-
 @strawberry.type
 class TrustedDocumentsQuery:
     @strawberry.field(description="The organization's trusted documents, oldest first (ADMIN).")
@@ -76,7 +65,7 @@ class TrustedDocumentsMutation:
         self, info: Info[CairnContext, None], input: RegisterTrustedDocumentInput
     ) -> TrustedDocumentPayload:
         try:
-            _checked(info, input.document)
+            documents.check_runs(info.schema._schema, input.document)
             found = await _in_db(
                 info,
                 lambda uow: documents.register(uow, _tenant(info), input.document, input.name),
