@@ -22,6 +22,7 @@ from gateway.trusted_documents.tables import TrustedDocument
 PREFIX: Final = "sha256:"
 DOCUMENT_ID: Final = re.compile(r"^sha256:[0-9a-f]{64}$")
 MAX_DOCUMENT_CHARS: Final = 100_000
+MAX_TOKENS: Final = 2000  # as many as a query sent as text may have (gateway.graphql.schema)
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,18 @@ def checked_id(given: str, field: str = "documentId") -> str:
     return given
 
 
+def _sized(body: str) -> None:
+    if not body.strip() or len(body) > MAX_DOCUMENT_CHARS:
+        raise invalid(
+            "document", f"must be a GraphQL document of 1 to {MAX_DOCUMENT_CHARS} characters"
+        )
+
+
 def check_runs(schema: GraphQLSchema, body: str) -> None:
     """A document that would not run now is refused when registered, naming why."""
+    _sized(body)
     try:
-        problems = validate(schema, parse(body))
+        problems = validate(schema, parse(body, max_tokens=MAX_TOKENS))
     except GraphQLError as exc:
         raise invalid("document", exc.message) from exc
     if problems:
@@ -66,10 +75,7 @@ def check_runs(schema: GraphQLSchema, body: str) -> None:
 
 
 async def register(uow: UnitOfWork, tenant_id: str, body: str, name: str | None) -> Registered:
-    if not body.strip() or len(body) > MAX_DOCUMENT_CHARS:
-        raise invalid(
-            "document", f"must be a GraphQL document of 1 to {MAX_DOCUMENT_CHARS} characters"
-        )
+    _sized(body)
     if name is not None and not 1 <= len(name.strip()) <= 200:
         raise invalid("name", "must be 1 to 200 characters")
     wanted = document_id(body)
