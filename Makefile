@@ -7,9 +7,16 @@ MEMBERS := contracts libs/persistence libs/telemetry libs/messaging libs/service
            services/profiles services/matching services/sessions services/feedback gateway
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo test lint bench chaos fuzz contracts lock clean
+.PHONY: setup browser run demo test lint bench chaos fuzz contracts lock clean
 
-setup: $(STAMP)
+setup: $(STAMP) browser
+
+# Headless Chromium for the GraphiQL browser test (gateway/tests/integration): installed with
+# apt-get when missing and we are root on Debian; left alone otherwise (the test then skips).
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
+	  echo "chromium could not be installed: the GraphiQL browser test will skip"
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools

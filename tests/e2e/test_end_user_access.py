@@ -2,7 +2,9 @@
 A's token drives every query and mutation of the schema and gets none of person B's data —
 checked field by field (every identifier of B is absent from every answer) — while A's own
 profile, enrollments, matches and suggestions are there. The mentor A shares a match with is
-seen by A only as a directory entry (no HRIS id, level, history, chain, matches)."""
+seen by A only as a directory entry (no HRIS id, level, history, chain, matches). A's token
+runs trusted documents only (as a partner frontend's bundle would): each query is registered
+by the tenant's admin key first; the same query sent as text is refused."""
 
 import json
 import time
@@ -21,6 +23,8 @@ from graphql import get_introspection_query
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 ERRORS = "userErrors { field message code }"
+REGISTER_DOCUMENT = f"""mutation($i: RegisterTrustedDocumentInput!) {{
+  registerTrustedDocument(input: $i) {{ trustedDocument {{ id }} {ERRORS} }} }}"""
 ISSUER = "https://id.partner.example"
 AUDIENCE = "cairn-embedded"
 PERSON_FIELDS = """id externalId email displayName givenName familyName title department
@@ -194,9 +198,15 @@ async def test_person_a_sees_none_of_person_b(system: RunningSystem) -> None:
     answers: list[dict[str, Any]] = []
 
     async def as_a(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        body = await system.graphql(token_a, query, variables or {})
+        trusted = await ok(system, key, REGISTER_DOCUMENT, {"i": {"document": query}})
+        document_id = trusted["registerTrustedDocument"]["trustedDocument"]["id"]
+        body = await system.graphql(token_a, None, variables or {}, document_id=document_id)
         answers.append(body)
         return body
+
+    free = await system.graphql(token_a, "{ me { id } }")
+    assert free["_status"] == 403, free
+    assert free["errors"][0]["extensions"]["code"] == "TRUSTED_DOCUMENT_REQUIRED"
 
     def forbidden(body: dict[str, Any]) -> bool:
         return any(e["extensions"]["code"] == "FORBIDDEN" for e in body.get("errors", []))

@@ -2,8 +2,9 @@
 a token signed by a registered issuer's published key is accepted (as a person: admin fields
 are FORBIDDEN, introspection too); expired, not yet valid, wrong audience, wrong issuer,
 `alg: none`, HS256 signed with the issuer's public key, and a key the issuer does not publish
-are each refused with 401 saying why. Who the token names is looked up in profiles in the
-end-to-end test (`tests/e2e/test_end_user_access.py`); here the lookup is a table."""
+are each refused with 401 saying why. An end-user token runs only trusted documents: a query
+sent as text is refused (TRUSTED_DOCUMENT_REQUIRED, 403). Who the token names is looked up in
+profiles in the end-to-end test (`tests/e2e/test_end_user_access.py`); here, a table."""
 
 import asyncio
 import json
@@ -128,27 +129,68 @@ def signed(**changed: Any) -> str:
     return jwt.encode(claims(**changed), KEY, algorithm="RS256", headers={"kid": "k1"})
 
 
-async def ask(client: httpx.AsyncClient, token: str, query: str) -> httpx.Response:
-    return await client.post(
-        "/graphql", headers={"Authorization": f"Bearer {token}"}, json={"query": query}
+REGISTER = """mutation($i: RegisterTrustedDocumentInput!) { registerTrustedDocument(input: $i)
+  { trustedDocument { id } userErrors { field message } } }"""
+
+
+async def trust(client: httpx.AsyncClient, admin_key: str, query: str) -> str:
+    """Registers the document with the tenant's admin key: its id."""
+    registered = await client.post(
+        "/graphql",
+        headers={"Authorization": f"Bearer {admin_key}"},
+        json={"query": REGISTER, "variables": {"i": {"document": query}}},
     )
+    payload = registered.json()["data"]["registerTrustedDocument"]
+    assert payload["userErrors"] == [], payload
+    document_id: str = payload["trustedDocument"]["id"]
+    return document_id
+
+
+async def ask(
+    client: httpx.AsyncClient, token: str, query: str, admin_key: str | None = None
+) -> httpx.Response:
+    """`query` as a trusted document (registered with `admin_key`); as text without one."""
+    body = {"query": query}
+    if admin_key is not None:
+        body = {"documentId": await trust(client, admin_key, query)}
+    return await client.post("/graphql", headers={"Authorization": f"Bearer {token}"}, json=body)
 
 
 async def test_a_token_of_a_registered_issuer_is_one_person(
     gateway: tuple[httpx.AsyncClient, str],
 ) -> None:
-    client, _ = gateway
+    client, admin_key = gateway
     fetches = Jwks.hits
-    accepted = await ask(client, signed(), "{ __typename }")
+    accepted = await ask(client, signed(), "{ __typename }", admin_key)
     assert (accepted.status_code, accepted.json()["data"]) == (200, {"__typename": "Query"})
     assert int(accepted.headers["x-ratelimit-limit"]) == 20_000  # a person's budget
-    again = await ask(client, signed(), "{ __typename }")
+    again = await ask(client, signed(), "{ __typename }", admin_key)
     assert again.status_code == 200 and Jwks.hits <= fetches + 1  # the keys were cached
-    admin = await ask(client, signed(), "{ apiKeys { id } }")
+    admin = await ask(client, signed(), "{ apiKeys { id } }", admin_key)
     assert admin.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    looked = await ask(client, signed(), "{ __schema { types { name } } }")
+    looked = await ask(client, signed(), "{ __schema { types { name } } }", admin_key)
     assert looked.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert "data" not in looked.json() or looked.json()["data"] is None
+
+
+async def test_a_token_runs_only_trusted_documents(
+    gateway: tuple[httpx.AsyncClient, str],
+) -> None:
+    client, admin_key = gateway
+    free = await ask(client, signed(), "{ me { id } }")
+    assert free.status_code == 403, free.text
+    error = free.json()["errors"][0]
+    assert error["extensions"]["code"] == "TRUSTED_DOCUMENT_REQUIRED"
+    assert "documentId" in error["message"]
+    assert free.json().get("data") is None
+    # Apollo's form of the id works as well as documentId.
+    document_id = await trust(client, admin_key, "{ __typename }")
+    apollo = await client.post(
+        "/graphql",
+        headers={"Authorization": f"Bearer {signed()}"},
+        json={"extensions": {"persistedQuery": {"version": 1, "sha256Hash": document_id[7:]}}},
+    )
+    assert apollo.status_code == 200 and apollo.json()["data"] == {"__typename": "Query"}
 
 
 @pytest.mark.parametrize(
@@ -180,8 +222,8 @@ async def test_a_token_of_a_registered_issuer_is_one_person(
 async def test_a_token_that_does_not_hold_is_refused_saying_why(
     gateway: tuple[httpx.AsyncClient, str], token: Any, why: str
 ) -> None:
-    client, _ = gateway
-    refused = await ask(client, token(), "{ __typename }")
+    client, admin_key = gateway
+    refused = await ask(client, token(), "{ __typename }", admin_key)
     assert refused.status_code == 401, refused.text
     assert why in refused.json()["errors"][0]["message"]
     assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
@@ -205,18 +247,18 @@ def _hs256_with(secret: bytes) -> str:
 async def test_a_rotated_issuer_key_is_fetched_when_a_token_names_it(
     gateway: tuple[httpx.AsyncClient, str],
 ) -> None:
-    client, _ = gateway
+    client, admin_key = gateway
     Jwks.keys = [jwk(KEY, "k1"), jwk(OTHER_KEY, "k2")]
     try:
         await asyncio.sleep(0.6)  # past the refetch floor of this gateway (0.5 s)
         token = jwt.encode(claims(), OTHER_KEY, algorithm="RS256", headers={"kid": "k2"})
         fetches = Jwks.hits
-        accepted = await ask(client, token, "{ __typename }")
+        accepted = await ask(client, token, "{ __typename }", admin_key)
         assert accepted.status_code == 200, accepted.text
         assert Jwks.hits == fetches + 1
         # An unknown key id right after: not fetched again within the floor.
         unknown = jwt.encode(claims(), OTHER_KEY, algorithm="RS256", headers={"kid": "k3"})
-        assert (await ask(client, unknown, "{ __typename }")).status_code == 401
+        assert (await ask(client, unknown, "{ __typename }", admin_key)).status_code == 401
         assert Jwks.hits == fetches + 1
     finally:
         Jwks.keys = [jwk(KEY, "k1")]

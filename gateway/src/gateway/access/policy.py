@@ -121,6 +121,9 @@ ADMIN_FIELDS: Final = frozenset(
         "Mutation.deleteWebhook",
         "Mutation.rotateWebhookSecret",
         "Mutation.replayWebhookDeliveries",
+        "Query.trustedDocuments",
+        "Mutation.registerTrustedDocument",
+        "Mutation.removeTrustedDocument",
     }
 )
 

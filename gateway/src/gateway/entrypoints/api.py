@@ -1,10 +1,12 @@
 from fastapi import FastAPI
 from messaging.settings import KafkaSettings
+from runtime.settings import DocsSettings
 
 from gateway import bootstrap
 from gateway.config import GatewaySettings
 from gateway.entrypoints import calendar_feeds, hris_webhooks, imports, insights_files
 from gateway.entrypoints.authentication import AuthenticationUnavailable
+from gateway.entrypoints.graphiql import GraphiQLPage
 from gateway.entrypoints.graphql_route import (
     Unauthenticated,
     graphql_router,
@@ -36,4 +38,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.delivery_turns = DeliveryTurns()
     app.add_exception_handler(Unauthenticated, unauthenticated_response)
     app.add_exception_handler(AuthenticationUnavailable, unavailable_response)
+    if DocsSettings.load().api_docs:  # off in production, with every process's /docs
+        app.add_middleware(GraphiQLPage)
     return app

@@ -1,6 +1,7 @@
 """`cairn tenant create --name NAME`: a tenant, its first API key and HRIS connection, as JSON.
 `cairn api-key …` and `cairn token-issuer …`: integrator keys and end-user token issuers
-(see `gateway.access.cli`).
+(see `gateway.access.cli`). `cairn trusted-document …`: the operations end-user tokens may
+run (see `gateway.trusted_documents.cli`).
 `cairn hris-connection create --tenant-id T --provider P [...]`: another HRIS connection.
 `cairn hris-connection list --tenant-id T` / `show --id C`: connections as operators see them
 (never their secrets), with what last went wrong reaching the provider's API.
@@ -32,6 +33,7 @@ from gateway.service_layer.hris_connections import (
     seal_plaintext_connections,
 )
 from gateway.service_layer.tenants import InvalidTenantName, create_tenant
+from gateway.trusted_documents import cli as trusted_documents_cli
 
 T = TypeVar("T")
 # Provider settings as the command line spells them.
@@ -86,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     show = connections.add_parser("show", help="one connection and its last error, without secrets")
     show.add_argument("--id", required=True, help="the hrisConnectionId")
     access_cli.add_commands(commands)
+    trusted_documents_cli.add_commands(commands)
     return parser
 
 
@@ -93,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.area in access_cli.AREAS:
         return access_cli.run(
+            args, lambda use_case: asyncio.run(_in_gateway_db(lambda uow, _: use_case(uow)))
+        )
+    if args.area in trusted_documents_cli.AREAS:
+        return trusted_documents_cli.run(
             args, lambda use_case: asyncio.run(_in_gateway_db(lambda uow, _: use_case(uow)))
         )
     if args.area == "tenant":

@@ -8,9 +8,14 @@ GraphQL over HTTP: a client accepting `application/graphql-response+json` gets i
 draft's status codes (400 a document that does not parse, 422 one refused before execution —
 validation, cost; 200 once execution started); `application/json` clients keep 200.
 
+A request may name a trusted document instead of sending a query (`gateway.trusted_documents`:
+end-user tokens must); a creating mutation sent with `Idempotency-Key` runs once
+(`gateway.idempotency`). Their refusals carry their own status codes, for every client.
+
 Subscriptions: graphql-transport-ws on the same path, the caller named in `connection_init`."""
 
 import logging
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -42,6 +47,8 @@ from gateway.graphql.errors import CairnError, QueryTooComplex, RateLimited, Una
 from gateway.graphql.limits import QueryLimits
 from gateway.graphql.schema import schema
 from gateway.graphql.turns import NoTurn, Stopped, TenantTurns, within_deadline
+from gateway.idempotency import requests as idempotency
+from gateway.trusted_documents import requests as trusted
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +123,17 @@ def unavailable_response(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+@dataclass
+class CairnRequestData(GraphQLRequestData):
+    """What Strawberry reads, and the trusted document the request names instead of a query."""
+
+    document_id: str | None = None
+
+
+# The status of each refusal that has one, for every client (as 429 for throttling).
+REFUSAL_STATUS = {**idempotency.STATUS, **trusted.STATUS}
+
+
 class CairnGraphQLRouter(GraphQLRouter[CairnContext, None]):
     """Strawberry's router, each execution in a turn of its tenant and within its deadline."""
 
@@ -149,6 +167,26 @@ class CairnGraphQLRouter(GraphQLRouter[CairnContext, None]):
         except UnstorableText as exc:
             raise HTTPException(400, f"Invalid text in the request: {exc}") from exc
 
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        parsed = await super().parse_http_body(request)
+        if isinstance(parsed, list):
+            return parsed
+        if request.method == "GET":
+            named = request.query_params.get("documentId")
+        else:
+            body = self.decode_json(await request.get_body())
+            named = body.get("documentId") if isinstance(body, dict) else None
+        return CairnRequestData(
+            query=parsed.query,
+            variables=parsed.variables,
+            operation_name=parsed.operation_name,
+            extensions=parsed.extensions,
+            protocol=parsed.protocol,
+            document_id=named,
+        )
+
     async def execute_single(
         self,
         request: Request,
@@ -158,9 +196,16 @@ class CairnGraphQLRouter(GraphQLRouter[CairnContext, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        result = await self._execute_in_turn(
-            request, request_adapter, sub_response, context, root_value, request_data
-        )
+        try:
+            result = await self._execute_once(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except CairnError as refused:
+            result = _failed(refused)
+        codes = [(e.extensions or {}).get("code") for e in result.errors or ()]
+        for code in codes:
+            if code in REFUSAL_STATUS:
+                sub_response.status_code = REFUSAL_STATUS[code]
         self._answer_headers(request, sub_response, context, result)
         log.info(
             "graphql %s by %s: cost %s, %s",
@@ -169,6 +214,56 @@ class CairnGraphQLRouter(GraphQLRouter[CairnContext, None]):
             context.meter.last.requested if context.meter and context.meter.last else "-",
             "errors" if result.errors else "ok",
         )
+        return result
+
+    async def _execute_once(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: CairnContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """The trusted document resolved, then run at most once per Idempotency-Key."""
+        caller = context.principal
+        if caller is None:  # not through `context` (tests of plumbing)
+            return await self._execute_in_turn(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        named = trusted.named_document(
+            getattr(request_data, "document_id", None), request_data.extensions
+        )
+        query = await trusted.document_to_run(context.uow, caller, request_data.query, named)
+        if query != request_data.query:
+            request_data = GraphQLRequestData(
+                query=query,
+                variables=request_data.variables,
+                operation_name=request_data.operation_name,
+                extensions=request_data.extensions,
+                protocol=request_data.protocol,
+            )
+        keyed = idempotency.keyed_request(
+            request.headers.get(idempotency.HEADER),
+            tenant_id=caller.tenant_id,
+            principal=caller.budget_key,
+            query=query,
+            operation_name=request_data.operation_name,
+            variables=request_data.variables,
+        )
+        resolved = request_data
+
+        async def run() -> ExecutionResult:
+            return await self._execute_in_turn(
+                request, request_adapter, sub_response, context, root_value, resolved
+            )
+
+        if keyed is None or context.uow is None:
+            return await run()
+        sealer = request.app.state.sealer
+        result, replayed = await idempotency.once(context.uow, sealer, keyed, run)
+        if replayed:
+            sub_response.headers["Idempotent-Replayed"] = "true"  # as Stripe says it
         return result
 
     def _answer_headers(

@@ -27,6 +27,7 @@ from gateway.graphql.sessions.queries import SessionsQuery
 from gateway.graphql.transport import OperationsByTransport
 from gateway.graphql.webhooks.mutations import WebhooksMutation
 from gateway.graphql.webhooks.queries import WebhooksQuery
+from gateway.trusted_documents.schema import TrustedDocumentsMutation, TrustedDocumentsQuery
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -40,6 +41,7 @@ QUERIES: tuple[type, ...] = (
     FeedbackQuery,
     WebhooksQuery,
     AccessQuery,
+    TrustedDocumentsQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     PeopleMutation,
@@ -50,6 +52,7 @@ MUTATIONS: tuple[type, ...] = (
     FeedbackMutation,
     WebhooksMutation,
     AccessMutation,
+    TrustedDocumentsMutation,
 )
 
 SUBSCRIPTIONS: tuple[type, ...] = (ProgramsSubscription,)

@@ -163,12 +163,21 @@ class RunningSystem:
         )
 
     async def graphql(
-        self, api_key: str, query: str, variables: dict[str, Any] | None = None
+        self,
+        api_key: str,
+        query: str | None,
+        variables: dict[str, Any] | None = None,
+        *,
+        document_id: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
+        """`query` as text, or the trusted document `document_id` (then `query` is None)."""
+        sent: dict[str, Any] = {"variables": variables or {}}
+        sent |= {"documentId": document_id} if document_id else {"query": query}
         response = await self.http.post(
             f"{self.url('gateway')}/graphql",
-            json={"query": query, "variables": variables or {}},
-            headers={"Authorization": f"Bearer {api_key}"},
+            json=sent,
+            headers={"Authorization": f"Bearer {api_key}", **(headers or {})},
         )
         body: dict[str, Any] = response.json()
         body["_status"] = response.status_code
