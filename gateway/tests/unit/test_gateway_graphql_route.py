@@ -264,3 +264,22 @@ async def test_a_subscription_over_http_is_sent_to_the_websocket(
     assert error["extensions"] == {"code": "BAD_USER_INPUT"}
     assert "websocket" in error["message"]
     assert profiles.calls == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ('{ person(externalId: "a\\u0000b") { id } }', "externalId"),
+    ],
+)
+async def test_text_no_database_stores_in_a_literal_is_refused_naming_the_argument(
+    serve: Callable[..., FastAPI], query: str, named: str
+) -> None:
+    """Schemathesis sent `createApiKey(input: {name: "ZL\\u0000…"})`: clean JSON around a
+    GraphQL escape, which reached PostgreSQL as a 500. Refused before any call now."""
+    profiles = SlowProfiles(delay_s=0.001)
+    answer = await post(serve(profiles), query)
+    [error] = answer.body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert error["message"].startswith(f"{named}: must not contain")
+    assert profiles.calls == 0

@@ -24,6 +24,7 @@ from gateway.graphql.programs.subscriptions import ProgramsSubscription
 from gateway.graphql.sessions.calendar_mutations import CalendarsMutation
 from gateway.graphql.sessions.mutations import SessionsMutation
 from gateway.graphql.sessions.queries import SessionsQuery
+from gateway.graphql.text_literals import StorableTextLiterals
 from gateway.graphql.transport import OperationsByTransport
 from gateway.graphql.webhooks.mutations import WebhooksMutation
 from gateway.graphql.webhooks.queries import WebhooksQuery
@@ -70,6 +71,7 @@ schema = Schema(
         CostBudget,  # costs what the token limit let through, before validation
         AccessGuard,  # who may reach which field (gateway.access.policy)
         OperationsByTransport,
+        StorableTextLiterals,  # NUL and lone surrogates in string literals, naming the argument
         MaskUnexpectedErrors,
     ],
 )
