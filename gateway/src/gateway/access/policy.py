@@ -120,6 +120,9 @@ ADMIN_FIELDS: Final = frozenset(
         "Mutation.deleteWebhook",
         "Mutation.rotateWebhookSecret",
         "Mutation.replayWebhookDeliveries",
+        # Erasure: irreversible, the tenant's admins' alone.
+        "Mutation.forgetPerson",
+        "Query.personErasure",
     }
 )
 
@@ -174,6 +177,8 @@ PERSON_FORBIDDEN: Final = frozenset(
         "Query.matchRun",  # an admin's cohort-wide view
         "Query.rsvps",  # who else took a seat: the host's and admins' view
         "Mutation.disconnectCalendar",  # names a connection, not a person: admins for now
+        "Mutation.forgetPerson",  # irreversible: a tenant admin's decision, never a person's
+        "Query.personErasure",
     }
 )
 

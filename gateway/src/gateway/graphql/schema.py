@@ -16,6 +16,7 @@ from gateway.graphql.feedback.queries import FeedbackQuery
 from gateway.graphql.limits import CostBudget
 from gateway.graphql.matching.mutations import MatchingMutation
 from gateway.graphql.matching.queries import MatchingQuery
+from gateway.graphql.people.erasure import ErasureMutation, ErasureQuery
 from gateway.graphql.people.mutations import PeopleMutation
 from gateway.graphql.people.queries import PeopleQuery
 from gateway.graphql.programs.mutations import ProgramsMutation
@@ -38,6 +39,7 @@ QUERIES: tuple[type, ...] = (
     FeedbackQuery,
     WebhooksQuery,
     AccessQuery,
+    ErasureQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     PeopleMutation,
@@ -48,6 +50,7 @@ MUTATIONS: tuple[type, ...] = (
     FeedbackMutation,
     WebhooksMutation,
     AccessMutation,
+    ErasureMutation,
 )
 
 schema = Schema(
