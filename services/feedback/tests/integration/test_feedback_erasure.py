@@ -6,9 +6,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from contracts.people import PersonCreated, PersonErased, PersonSnapshot, PersonStatus
+from contracts.people import (
+    OrgFieldChange,
+    PersonCreated,
+    PersonErased,
+    PersonSnapshot,
+    PersonStatus,
+)
 from devstack.leftovers import mentions
-from feedback.adapters.tables import FeedbackResponseRow
+from feedback.adapters.tables import FeedbackResponseRow, OrgPerson
 from sqlmodel import col, select
 
 from services.feedback.tests.integration.feedback_api import Service
@@ -34,7 +40,14 @@ async def _hire_distinctive(service: Service, t: str) -> str:
         revision=1,
         updated_at=datetime.now(UTC),
     )
-    await service.deliver(t, PersonCreated(person=snapshot))
+    # A move whose title names them: org moves are kept for the outcomes.
+    move = OrgFieldChange(
+        field="title",
+        to_value="Zephyrine Quillfeather's team lead",
+        effective_at=datetime.now(UTC),
+        source_version=1,
+    )
+    await service.deliver(t, PersonCreated(person=snapshot, org_changes=[move]))
     return person_id
 
 
@@ -93,6 +106,10 @@ async def test_an_erased_person_leaves_numbers_and_no_name(service: Service) -> 
         }
     assert (rows[own].respondent_id, rows[own].rating, rows[own].comment) == (mentee, 4, None)
     assert rows[own].tags == []
+    async with service.feedback.process.uow() as uow:
+        career = await uow.session.get(OrgPerson, (t, mentee))
+    assert career is not None and career.title is None
+    assert [m["to"] for m in career.moves] == ["Erased person's team lead"]  # still a move
     assert rows[other].comment == "Erased person asks great questions"
     last = (await service.events(t))[-1]
     assert (last[0], last[2]["service"], last[2]["personId"]) == (

@@ -1,7 +1,8 @@
 """Forgetting a person (`person.erased`): the roster keeps a tombstone; the comments and tags
 the person wrote are deleted, their answers stay as numbers under their opaque id (so every
 figure and insight stays what it was); the title feedback kept of them goes; every other copy
-of their identifiers (another's comment naming them, a flag's reason, the outbox) is replaced.
+of their identifiers (another's comment naming them, a flag's reason, org moves, the outbox)
+is replaced.
 Then feedback confirms."""
 
 from contracts.people import PersonErased
@@ -26,6 +27,9 @@ _QUOTING: tuple[Table, ...] = (
     FeedbackResponseRow.__table__,  # type: ignore[attr-defined]
     MatchFlagRow.__table__,  # type: ignore[attr-defined]
     KnownMatch.__table__,  # type: ignore[attr-defined]
+    # Org moves (theirs: a title naming them; another's: them as the new manager). Rewritten,
+    # not dropped: a move stays a move, so promotion and mobility outcomes stay what they were.
+    OrgPerson.__table__,  # type: ignore[attr-defined]
     roster.table,  # another person's manager
 )
 
