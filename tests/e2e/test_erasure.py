@@ -6,19 +6,20 @@ manager). An end-user token and a WRITE key may not forget them; the admin key's
 service's database (found by inspection, outboxes and inboxes included) is read as text and
 none of the person's identifiers is anywhere, while the program's insights are unchanged."""
 
+import time
 import uuid
 from datetime import date, timedelta
 from typing import Any
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from devstack.leftovers import mentions
 from devstack.pytest_plugin import RunningSystem, eventually
-from gateway.graphql.ids import decode_id
+from gateway.graphql.ids import decode_id, encode_id
 from persistence.database import create_engine
 
-from tests.e2e.test_end_user_access import AUDIENCE, ISSUER, token_for
 from tests.e2e.test_sessions_graphql import MODULES, hire, ok
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -33,6 +34,17 @@ INSIGHTS = """query($id: ID!) { program(id: $id) { insights {
   npsResponses requests responseRate } } }"""
 SUBMIT = f"""mutation($input: FeedbackInput!) {{ submitFeedback(input: $input) {{
   feedback {{ id }} {ERRORS} }} }}"""
+
+
+# An issuer of this test's own: issuer and audience name one tenant across the system.
+ISSUER = "https://id.erasure.example"
+AUDIENCE = "cairn-erasure"
+
+
+def token_for(private_key: rsa.RSAPrivateKey, email: str) -> str:
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "email": email, "iat": now, "exp": now + 600}
+    return jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": "k1"})
 
 
 def unique(prefix: str) -> str:
@@ -245,6 +257,13 @@ async def test_a_forgotten_person_is_nowhere_and_the_figures_stay(system: Runnin
         codes = [e["extensions"]["code"] for e in refused.get("errors", [])]
         assert codes == ["FORBIDDEN"], refused
     assert (await ok(system, key, STATUS, {"id": ids[zq]}))["personErasure"] is None
+
+    nobody = encode_id("Person", str(uuid.uuid4()))
+    missing = (await ok(system, key, FORGET, {"input": {"personId": nobody}}))["forgetPerson"]
+    assert missing["requestId"] is None
+    assert [(e["field"], e["code"]) for e in missing["userErrors"]] == [
+        (["input", "personId"], "NOT_FOUND")
+    ]
 
     forgotten = (await ok(system, key, FORGET, {"input": {"personId": ids[zq]}}))["forgetPerson"]
     assert forgotten["userErrors"] == [] and forgotten["requestId"]
