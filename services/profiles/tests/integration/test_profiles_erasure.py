@@ -1,5 +1,5 @@
 """Forgetting a person in profiles, against a real database through the internal API: one
-transaction anonymises the person, drops their title history's values and the HRIS changes
+transaction anonymises the person, drops their org history's values and the HRIS changes
 still held about them, points their reports at an id naming nobody, takes their own events out
 of the outbox and emits `person.erased` (id and tenant only). Admins only; asking again changes
 nothing."""
@@ -18,12 +18,14 @@ from persistence.migrations import upgrade_async
 from profiles import bootstrap
 from profiles.adapters.metadata import messaging
 from profiles.adapters.repository import PeopleRepository
+from profiles.adapters.tables import PersonChange
 from profiles.config import ProfilesSettings
 from profiles.entrypoints.api import create_app
 from profiles.service_layer.org_changes import apply_hris_change
 from runtime.process import ServiceProcess
 from service_auth.tokens import Caller, TokenMinter, generate_keypair
 from sqlalchemy import select
+from sqlmodel import col
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -123,6 +125,15 @@ async def test_a_forgotten_person_is_nobody_in_one_transaction(
     assert view["title"] is None and view["userName"] is None and view["givenName"] is None
     assert await mentions(process.engine, NAMES) == []
     assert await mentions(process.engine, ("Lead", "VP")) == []  # the title history
+    async with process.engine.connect() as conn:
+        history = (
+            await conn.execute(
+                select(PersonChange.field, PersonChange.from_value, PersonChange.to_value).where(
+                    col(PersonChange.person_id) == person_id
+                )
+            )
+        ).all()
+    assert history and all(old is None and new is None for _, old, new in history)
     async with process.uow() as uow:
         kept = await PeopleRepository(uow.session, tenant).by_external_id("EXT-R1")
     assert kept is not None and kept.manager_external_id == f"erased:{person_id}"

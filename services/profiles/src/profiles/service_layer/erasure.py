@@ -1,7 +1,8 @@
 """Forgetting a person (a tenant admin's request): in the caller's one transaction the person
 row is anonymised for good (names, email, external id, user name, title, bio, skills,
-interests, self-identification), their title history loses its values, what the HRIS sent about
-them and Cairn still holds (parked, held, refused changes) is deleted, the person's own events
+interests, self-identification), their org history keeps its dates and fields but loses its
+values, what the HRIS sent about them and Cairn still holds (parked, held, refused changes) is
+deleted, the person's own events
 leave the outbox, every other copy of their identifiers (a report's manager reference, another
 person's event) is replaced, and `person.erased` is emitted. The row and its opaque id stay:
 enrollments, matches and figures keep pointing at someone, who is nobody now."""
@@ -78,7 +79,6 @@ async def erase_person(uow: UnitOfWork, tenant_id: str, person_id: str) -> Perso
         .where(
             col(PersonChange.tenant_id) == tenant_id,
             col(PersonChange.person_id) == person_id,
-            col(PersonChange.field) == "title",
         )
         .values(from_value=None, to_value=None)
     )
