@@ -1,6 +1,6 @@
 """Person events: each carries the whole snapshot (event-carried state transfer)."""
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -94,4 +94,94 @@ class PersonTerminated(_PersonEvent):
     terminated_at: AwareDatetime
 
 
-EVENTS: tuple[type[Event], ...] = (PersonCreated, PersonUpdated, PersonTerminated)
+class PersonErased(Event):
+    """A tenant admin had the person forgotten: profiles anonymised them irreversibly, and every
+    service now deletes or anonymises what it holds of them. It names nobody (no snapshot)."""
+
+    event_type: ClassVar[str] = "person.erased"
+    topic: ClassVar[str] = topics.PEOPLE
+    person_id: str
+    erased_at: AwareDatetime
+
+    def partition_key(self) -> str:
+        return self.person_id
+
+
+class PersonErasureConfirmed(Event):
+    """A service has forgotten the person (`person.erased` applied). Each service confirms on
+    its own topic (`erasure_confirmation`): the catalog's topic is profiles'."""
+
+    event_type: ClassVar[str] = "person.erasure_confirmed"
+    topic: ClassVar[str] = topics.PEOPLE
+    service: str = Field(description="The consumer group that confirmed: matching, sessions, …")
+    person_id: str
+    confirmed_at: AwareDatetime
+
+    def partition_key(self) -> str:
+        return self.person_id
+
+
+class _MatchingConfirmed(PersonErasureConfirmed):
+    topic: ClassVar[str] = topics.MATCHES
+
+
+class _SessionsConfirmed(PersonErasureConfirmed):
+    topic: ClassVar[str] = topics.SESSIONS
+
+
+class _FeedbackConfirmed(PersonErasureConfirmed):
+    topic: ClassVar[str] = topics.FEEDBACK
+
+
+# Each service writes only its own topic (the brokers' ACLs say so).
+_CONFIRMED_ON: dict[str, type[PersonErasureConfirmed]] = {
+    "profiles": PersonErasureConfirmed,
+    "matching": _MatchingConfirmed,
+    "sessions": _SessionsConfirmed,
+    "feedback": _FeedbackConfirmed,
+}
+ERASING_SERVICES: tuple[str, ...] = ("profiles", "matching", "sessions", "feedback", "gateway")
+
+
+def erasure_confirmation(
+    service: str, person_id: str, confirmed_at: datetime
+) -> PersonErasureConfirmed:
+    """`service`'s confirmation, on its own topic."""
+    return _CONFIRMED_ON[service](service=service, person_id=person_id, confirmed_at=confirmed_at)
+
+
+ERASED_NAME = "Erased person"
+
+
+def erased_email(person_id: str) -> str:
+    return f"erased-{person_id}@erased.invalid"  # .invalid: never deliverable (RFC 2606)
+
+
+def erased_external_id(person_id: str) -> str:
+    return f"erased:{person_id}"
+
+
+def erasure_replacements(person: PersonView) -> dict[str, str]:
+    """What each of the person's identifiers becomes wherever a copy of it is found (an outbox
+    row, a calendar copy, a manager reference): their external id and email the erased ones (so
+    a reference stays unique), their names and user name the erased name."""
+    replacements = {
+        person.email: erased_email(person.id),
+        person.display_name: ERASED_NAME,
+    }
+    if person.external_id:
+        replacements[person.external_id] = erased_external_id(person.id)
+    for name in (person.given_name, person.family_name, person.user_name):
+        if name:
+            replacements.setdefault(name, ERASED_NAME)
+    # An already erased person (a replay) has nothing left to replace.
+    return {old: new for old, new in replacements.items() if old and old != new}
+
+
+EVENTS: tuple[type[Event], ...] = (
+    PersonCreated,
+    PersonUpdated,
+    PersonTerminated,
+    PersonErased,
+    PersonErasureConfirmed,
+)

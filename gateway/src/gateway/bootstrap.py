@@ -20,6 +20,7 @@ from gateway.access.tokens import EndUsers, profiles_finder
 from gateway.adapters import metadata
 from gateway.adapters.upstream import ServiceClient, Upstreams
 from gateway.config import GatewaySettings, GatewayStoreSettings
+from gateway.erasure.handlers import ERASURE_EVENT_TYPES, erasure_handlers
 from gateway.live.feed import live_program_events
 from gateway.service_layer.hris_connections import seal_plaintext_connections
 from gateway.service_layer.hris_deliveries import keep_receipts_bounded
@@ -55,7 +56,7 @@ def build(settings: GatewayStoreSettings, kafka: KafkaSettings, sealer: Sealer) 
         tables=metadata.messaging,
         bootstrap_servers=kafka.bootstrap_servers,
         # Outbound webhooks: every public event in (a delivery per matching subscription).
-        handlers=subscriptions(fanout_handlers()),
+        handlers=subscriptions(fanout_handlers(but=ERASURE_EVENT_TYPES), erasure_handlers()),
         topics=PUBLIC_TOPICS,
         run_workers=settings.run_workers,
         workers=[

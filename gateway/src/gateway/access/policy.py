@@ -124,6 +124,9 @@ ADMIN_FIELDS: Final = frozenset(
         "Query.trustedDocuments",
         "Mutation.registerTrustedDocument",
         "Mutation.removeTrustedDocument",
+        # Erasure: irreversible, the tenant's admins' alone.
+        "Mutation.forgetPerson",
+        "Query.personErasure",
     }
 )
 
@@ -181,6 +184,8 @@ PERSON_FORBIDDEN: Final = frozenset(
         # A program's live events tell who enrolls and is matched: the admins' view, as
         # Program.enrollments and Program.matches are.
         "Subscription.programEvents",
+        "Mutation.forgetPerson",  # irreversible: a tenant admin's decision, never a person's
+        "Query.personErasure",
     }
 )
 

@@ -6,6 +6,7 @@ from messaging.tables import messaging_tables
 from gateway.access import tables as access_tables
 from gateway.adapters import tables as gateway_tables
 from gateway.adapters.base import metadata
+from gateway.erasure import tables as erasure_tables
 from gateway.idempotency import tables as idempotency_tables
 from gateway.scim import tables as scim_tables
 from gateway.trusted_documents import tables as trusted_document_tables
@@ -21,6 +22,7 @@ TABLE_MODULES = (
     access_tables,
     idempotency_tables,
     trusted_document_tables,
+    erasure_tables,
 )
 
 __all__ = ["TABLE_MODULES", "messaging", "metadata"]

@@ -16,6 +16,7 @@ from gateway.graphql.feedback.queries import FeedbackQuery
 from gateway.graphql.limits import CostBudget
 from gateway.graphql.matching.mutations import MatchingMutation
 from gateway.graphql.matching.queries import MatchingQuery
+from gateway.graphql.people.erasure import ErasureMutation, ErasureQuery
 from gateway.graphql.people.mutations import PeopleMutation
 from gateway.graphql.people.queries import PeopleQuery
 from gateway.graphql.programs.mutations import ProgramsMutation
@@ -43,6 +44,7 @@ QUERIES: tuple[type, ...] = (
     WebhooksQuery,
     AccessQuery,
     TrustedDocumentsQuery,
+    ErasureQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     PeopleMutation,
@@ -54,6 +56,7 @@ MUTATIONS: tuple[type, ...] = (
     WebhooksMutation,
     AccessMutation,
     TrustedDocumentsMutation,
+    ErasureMutation,
 )
 
 SUBSCRIPTIONS: tuple[type, ...] = (ProgramsSubscription,)

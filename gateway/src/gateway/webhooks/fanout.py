@@ -65,5 +65,6 @@ async def on_public_event(uow: UnitOfWork, received: Received) -> None:
     await uow.session.flush()
 
 
-def fanout_handlers() -> dict[str, Handler]:
-    return {name: on_public_event for name in sorted(event_types.PUBLIC_EVENT_TYPES)}
+def fanout_handlers(but: frozenset[str] = frozenset()) -> dict[str, Handler]:
+    """`but`: types another handler takes, which fans them out itself (erasure's)."""
+    return {name: on_public_event for name in sorted(event_types.PUBLIC_EVENT_TYPES - but)}

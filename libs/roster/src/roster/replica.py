@@ -3,7 +3,16 @@
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.people import PersonCreated, PersonSnapshot, PersonTerminated, PersonUpdated
+from contracts.people import (
+    ERASED_NAME,
+    PersonCreated,
+    PersonSnapshot,
+    PersonTerminated,
+    PersonUpdated,
+    erased_email,
+    erased_external_id,
+    erasure_replacements,
+)
 from messaging.consumer import Handler, Received
 from messaging.outbox import UnitOfWork, utcnow
 from persistence.types import UtcDateTime
@@ -12,6 +21,31 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 # Self-identification: only a service that matches fairly needs it; the others never store it.
 SELF_IDENTIFICATION = frozenset({"underrepresented", "demographics"})
+# An erased person's row: above any revision profiles will reach, so no person event (a late
+# one, or a replay of the log) can bring the person back.
+TOMBSTONE_REVISION = 2**31 - 1
+
+
+def erased_snapshot(person: PersonSnapshot) -> PersonSnapshot:
+    """The person with nothing left that names or describes them: the opaque id, status, zone,
+    level and department stay (schedules and aggregates need them)."""
+    return person.model_copy(
+        update={
+            "external_id": erased_external_id(person.id),
+            "email": erased_email(person.id),
+            "display_name": ERASED_NAME,
+            "given_name": None,
+            "family_name": None,
+            "user_name": None,
+            "title": None,
+            "bio": None,
+            "skills": [],
+            "interests": [],
+            "underrepresented": None,
+            "demographics": None,
+            "revision": TOMBSTONE_REVISION,
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -61,6 +95,23 @@ class Roster:
                 )
                 .values(**row)
             )
+
+    async def erase(self, uow: UnitOfWork, tenant_id: str, person_id: str) -> dict[str, str]:
+        """Leaves a tombstone of the person (`erased_snapshot`) and answers what their
+        identifiers become, for the service's other tables; {} if the person was never known."""
+        known = await self.get(uow, tenant_id, person_id)
+        if known is None:
+            return {}
+        await uow.session.execute(
+            update(self.table)
+            .where(self.table.c.tenant_id == tenant_id, self.table.c.person_id == person_id)
+            .values(
+                snapshot=erased_snapshot(known).model_dump(mode="json", by_alias=True),
+                revision=TOMBSTONE_REVISION,
+                received_at=utcnow(),
+            )
+        )
+        return erasure_replacements(known)
 
     async def get(self, uow: UnitOfWork, tenant_id: str, person_id: str) -> PersonSnapshot | None:
         row = (

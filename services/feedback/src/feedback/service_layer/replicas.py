@@ -28,6 +28,7 @@ from feedback.adapters.tables import KnownEnrollment, KnownProgram, OrgPerson, O
 from feedback.domain.facts import enrollment_fact
 from feedback.domain.org_history import OrgField, OrgMove
 from feedback.domain.periods import utc
+from feedback.service_layer.erasure import erasure_handlers
 from feedback.service_layer.requests import withdraw_for_leaver
 
 
@@ -166,4 +167,5 @@ def replica_handlers() -> dict[str, Handler]:
         EnrollmentCreated.event_type: on_enrollment,
         EnrollmentUpdated.event_type: on_enrollment,
         EnrollmentWithdrawn.event_type: on_enrollment,
+        **erasure_handlers(),
     }

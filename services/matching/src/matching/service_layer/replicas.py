@@ -8,6 +8,7 @@ from messaging.consumer import Handler, Received
 from messaging.outbox import UnitOfWork
 
 from matching.adapters.replicas import Replicas
+from matching.service_layer.erasure import erasure_handlers
 
 
 async def on_program(uow: UnitOfWork, received: Received) -> None:
@@ -28,4 +29,5 @@ def replica_handlers() -> dict[str, Handler]:
         ProgramUpdated.event_type: on_program,
         EnrollmentCreated.event_type: on_enrollment,
         EnrollmentUpdated.event_type: on_enrollment,
+        **erasure_handlers(),
     }

@@ -34,6 +34,7 @@ from profiles.entrypoints.schemas import (
     SelfIdentificationRequest,
 )
 from profiles.entrypoints.views import change_record, person_view, rejection_view
+from profiles.service_layer.erasure import erase_person
 from profiles.service_layer.org_chart import (
     Report,
     history_of,
@@ -258,6 +259,15 @@ async def put_self_identification(
         demographics=body.demographics,
     )
     return person_view(row)
+
+
+@router.post("/people/{person_id}/erasure")
+async def erase(person_id: str, caller: CallerDep, uow: UowDep) -> PersonView:
+    """Forgets the person for good (tenant admins only; to anyone else there is no such
+    person): the answer is the anonymised person; asking again changes nothing."""
+    if not caller.is_tenant_admin:
+        raise not_found("person")
+    return person_view(await erase_person(uow, caller.tenant_id, person_id))
 
 
 @router.get("/org-changes/rejections")

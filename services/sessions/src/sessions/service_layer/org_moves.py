@@ -21,6 +21,7 @@ from sessions.adapters.replicas import Replicas
 from sessions.adapters.sessions import Sessions
 from sessions.adapters.tables import roster
 from sessions.domain import lifecycle
+from sessions.service_layer.erasure import erasure_handlers
 from sessions.service_layer.planning import plan_match
 from sessions.service_layer.record import record
 from sessions.service_layer.replanning import recheck_person
@@ -91,6 +92,7 @@ def org_handlers(rules: PlanSettings) -> dict[str, Handler]:
         ProgramPublished.event_type: on_program,
         ProgramUpdated.event_type: on_program,
         ProgramClosed.event_type: on_program,
+        **erasure_handlers(),
         **{
             e.event_type: on_match
             for e in (
