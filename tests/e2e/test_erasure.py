@@ -252,8 +252,25 @@ async def test_a_forgotten_person_is_nowhere_and_the_figures_stay(system: Runnin
           secret {ERRORS} }} }}""",
         {},
     )
-    for caller in (token_for(private_key, email), issued["createApiKey"]["secret"]):
-        refused = await system.graphql(caller, FORGET, {"input": {"personId": ids[zq]}})
+    # The end user runs it as a trusted document (the only way an end-user token runs any).
+    trusted = await ok(
+        system,
+        key,
+        f"""mutation($i: RegisterTrustedDocumentInput!) {{
+          registerTrustedDocument(input: $i) {{ trustedDocument {{ id }} {ERRORS} }} }}""",
+        {"i": {"document": FORGET}},
+    )
+    forget_document = trusted["registerTrustedDocument"]["trustedDocument"]["id"]
+    for caller, document in (
+        (token_for(private_key, email), forget_document),
+        (issued["createApiKey"]["secret"], None),
+    ):
+        refused = await system.graphql(
+            caller,
+            None if document else FORGET,
+            {"input": {"personId": ids[zq]}},
+            document_id=document,
+        )
         codes = [e["extensions"]["code"] for e in refused.get("errors", [])]
         assert codes == ["FORBIDDEN"], refused
     assert (await ok(system, key, STATUS, {"id": ids[zq]}))["personErasure"] is None
