@@ -189,11 +189,13 @@ async def test_a_pairs_series_is_booked_shown_held_and_fed(system: RunningSystem
     pairs = await accepted_pairs(system, tenant)
     match = pairs["matches"][0]
 
-    async def booked() -> Any:
-        series = (await ok(system, key, SERIES, {"id": match["id"]}))["match"]["sessions"]
+    async def booked(match_id: str = match["id"]) -> Any:
+        series = (await ok(system, key, SERIES, {"id": match_id}))["match"]["sessions"]
         return series if len(series) == 3 else None
 
     series = await eventually(booked, timeout_s=60)
+    # The other pair's series too (its acceptance may be applied a moment later), for the page.
+    await eventually(partial(booked, pairs["matches"][1]["id"]), timeout_s=60)
     assert [s["sequence"] for s in series] == [0, 1, 2]
     assert [s["final"] for s in series] == [False, False, True]
     assert {s["status"] for s in series} == {"SCHEDULED"}
