@@ -91,6 +91,8 @@ async def test_the_middleware_refuses_before_the_route_and_passes_the_rest() -> 
         answered = await http.post("/batch", json={"ids": ["a", "😀", "\\u0000"]})
         assert answered.status_code == 200 and answered.json() == {"count": 3}
         # A body that is not JSON reaches the route's own reader, which says so.
+        query = await http.post("/batch?personId=a%00b", json={"ids": ["a"]})
+        assert query.status_code == 422 and "NUL" in query.json()["detail"]
         bad = await http.post("/batch", content=b"{", headers={"content-type": "application/json"})
         assert bad.status_code == 422
     assert seen == [["a", "😀", "\\u0000"]]

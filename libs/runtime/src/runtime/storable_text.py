@@ -103,6 +103,12 @@ class RefuseUnstorableText:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and b"%00" in scope.get("query_string", b""):
+            # A query parameter holding NUL reaches a WHERE clause: PostgreSQL refuses it too.
+            errors = [{"field": None, "message": "must not contain the NUL character (U+0000)"}]
+            detail = "a query parameter holds the NUL character (U+0000)"
+            await problem(422, "Invalid request", detail, errors)(scope, receive, send)
+            return
         if scope["type"] != "http" or not _is_json(scope):
             await self.app(scope, receive, send)
             return
