@@ -2,12 +2,9 @@
 for ADMIN keys the tenant's integrator keys (create, list, rotate, revoke) and end-user token
 issuers (register, list, remove). Who may call which is `gateway.access.policy`'s to say."""
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 import strawberry
-from messaging.outbox import UnitOfWork
 from runtime.refusals import Refused
 from strawberry.types import Info
 
@@ -18,8 +15,6 @@ from gateway.access.principal import Scope
 from gateway.graphql.context import CairnContext
 from gateway.graphql.people.types import Person, person_of
 from gateway.graphql.user_errors import INPUT, UserError, user_error
-
-T = TypeVar("T")
 
 strawberry.enum(
     Scope,
@@ -155,13 +150,6 @@ def refused_errors(refused: Refused) -> list[UserError]:
     ]
 
 
-async def _in_db(info: Info[CairnContext, None], use: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    if info.context.uow is None:
-        raise RuntimeError("the access area needs the gateway's database")
-    async with info.context.uow() as uow:
-        return await use(uow)
-
-
 def _tenant(info: Info[CairnContext, None]) -> str:
     return info.context.caller.tenant_id
 
@@ -177,12 +165,14 @@ class AccessQuery:
 
     @strawberry.field(description="The organization's integrator keys, oldest first (ADMIN).")
     async def api_keys(self, info: Info[CairnContext, None]) -> list[ApiKey]:
-        found = await _in_db(info, lambda uow: keys.list_keys(uow, _tenant(info)))
+        found = await info.context.in_gateway_db(lambda uow: keys.list_keys(uow, _tenant(info)))
         return [ApiKey.of(k) for k in found]
 
     @strawberry.field(description="The organization's end-user token issuers (ADMIN).")
     async def token_issuers(self, info: Info[CairnContext, None]) -> list[TokenIssuer]:
-        found = await _in_db(info, lambda uow: issuers.list_issuers(uow, _tenant(info)))
+        found = await info.context.in_gateway_db(
+            lambda uow: issuers.list_issuers(uow, _tenant(info))
+        )
         return [TokenIssuer.of(i) for i in found]
 
 
@@ -203,8 +193,8 @@ class AccessMutation:
         self, info: Info[CairnContext, None], input: CreateApiKeyInput
     ) -> IssuedApiKeyPayload:
         try:
-            issued = await _in_db(
-                info, lambda uow: keys.create_key(uow, _tenant(info), input.name, set(input.scopes))
+            issued = await info.context.in_gateway_db(
+                lambda uow: keys.create_key(uow, _tenant(info), input.name, set(input.scopes))
             )
         except Refused as refused:
             return IssuedApiKeyPayload(
@@ -221,8 +211,8 @@ class AccessMutation:
     ) -> IssuedApiKeyPayload:
         grace = timedelta(seconds=input.grace_seconds)
         try:
-            issued = await _in_db(
-                info, lambda uow: keys.rotate_key(uow, _tenant(info), str(input.id), grace)
+            issued = await info.context.in_gateway_db(
+                lambda uow: keys.rotate_key(uow, _tenant(info), str(input.id), grace)
             )
         except Refused as refused:
             return IssuedApiKeyPayload(
@@ -235,8 +225,8 @@ class AccessMutation:
         self, info: Info[CairnContext, None], input: RevokeApiKeyInput
     ) -> ApiKeyPayload:
         try:
-            revoked = await _in_db(
-                info, lambda uow: keys.revoke_key(uow, _tenant(info), str(input.id))
+            revoked = await info.context.in_gateway_db(
+                lambda uow: keys.revoke_key(uow, _tenant(info), str(input.id))
             )
         except Refused as refused:
             return ApiKeyPayload(api_key=None, user_errors=refused_errors(refused))
@@ -257,8 +247,7 @@ class AccessMutation:
         )
         loopback = info.context.issuer_http_loopback
         try:
-            found = await _in_db(
-                info,
+            found = await info.context.in_gateway_db(
                 lambda uow: issuers.register_issuer(uow, _tenant(info), registration, loopback),
             )
         except Refused as refused:
@@ -270,8 +259,8 @@ class AccessMutation:
         self, info: Info[CairnContext, None], input: RemoveTokenIssuerInput
     ) -> TokenIssuerPayload:
         try:
-            found = await _in_db(
-                info, lambda uow: issuers.remove_issuer(uow, _tenant(info), str(input.id))
+            found = await info.context.in_gateway_db(
+                lambda uow: issuers.remove_issuer(uow, _tenant(info), str(input.id))
             )
         except Refused as refused:
             return TokenIssuerPayload(token_issuer=None, user_errors=refused_errors(refused))

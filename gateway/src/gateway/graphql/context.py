@@ -3,9 +3,10 @@ DataLoaders (built here, once per request); who the caller is for access control
 (`principal`, see `gateway.access.policy`), the points budget it spends (`meter`) and the
 gateway's own database (`uow`, for the access area)."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from messaging.outbox import UnitOfWork
 from service_auth.tokens import Caller
@@ -18,6 +19,8 @@ from gateway.graphql.limits import QueryLimits
 from gateway.graphql.loaders import Loaders
 from gateway.graphql.upstream import Service
 from gateway.live.broadcast import ProgramEventBroadcast
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -59,6 +62,14 @@ class CairnContext(BaseContext):
         kept = (self.request, self.background_tasks, self.response, self.connection_params)
         self.__dict__.update(authenticated.__dict__)
         self.request, self.background_tasks, self.response, self.connection_params = kept
+
+    async def in_gateway_db(self, use: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """`use` in one transaction of the gateway's own database (access, erasure, trusted
+        documents); a context built without it is a wiring mistake."""
+        if self.uow is None:
+            raise RuntimeError("this field needs the gateway's database")
+        async with self.uow() as uow:
+            return await use(uow)
 
     @property
     def is_admin(self) -> bool:

@@ -5,7 +5,7 @@ import strawberry
 from runtime.refusals import Refused
 from strawberry.types import Info
 
-from gateway.access.schema import _in_db, _tenant, refused_errors
+from gateway.access.schema import _tenant, refused_errors
 from gateway.graphql.context import CairnContext
 from gateway.graphql.user_errors import UserError
 from gateway.trusted_documents import documents
@@ -52,7 +52,7 @@ class TrustedDocumentPayload:
 class TrustedDocumentsQuery:
     @strawberry.field(description="The organization's trusted documents, oldest first (ADMIN).")
     async def trusted_documents(self, info: Info[CairnContext, None]) -> list[TrustedDocument]:
-        found = await _in_db(info, lambda uow: documents.listed(uow, _tenant(info)))
+        found = await info.context.in_gateway_db(lambda uow: documents.listed(uow, _tenant(info)))
         return [TrustedDocument.of(d) for d in found]
 
 
@@ -66,8 +66,7 @@ class TrustedDocumentsMutation:
     ) -> TrustedDocumentPayload:
         try:
             documents.check_runs(info.schema._schema, input.document)
-            found = await _in_db(
-                info,
+            found = await info.context.in_gateway_db(
                 lambda uow: documents.register(uow, _tenant(info), input.document, input.name),
             )
         except Refused as refused:
@@ -81,8 +80,8 @@ class TrustedDocumentsMutation:
         self, info: Info[CairnContext, None], input: RemoveTrustedDocumentInput
     ) -> TrustedDocumentPayload:
         try:
-            found = await _in_db(
-                info, lambda uow: documents.remove(uow, _tenant(info), str(input.id))
+            found = await info.context.in_gateway_db(
+                lambda uow: documents.remove(uow, _tenant(info), str(input.id))
             )
         except Refused as refused:
             return TrustedDocumentPayload(

@@ -2,22 +2,17 @@
 gateway's part, then asks profiles, which anonymises the person and tells every service;
 `personErasure` shows which services have confirmed."""
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TypeVar
 
 import strawberry
 from contracts.people import ERASING_SERVICES, PersonView
 from contracts.problems import Problem
-from messaging.outbox import UnitOfWork
 from strawberry.types import Info
 
 from gateway.erasure.forgetting import ErasureStatus, erasure_status, forget_in_gateway
 from gateway.graphql.context import CairnContext
 from gateway.graphql.ids import decode_id, encode_id
 from gateway.graphql.user_errors import UserError, from_problem, not_found
-
-T = TypeVar("T")
 
 
 @strawberry.type(description="A request to forget a person, and who has done it so far")
@@ -60,13 +55,6 @@ def _refused(errors: list[UserError]) -> ForgetPersonPayload:
     return ForgetPersonPayload(request_id=None, erasure=None, user_errors=errors)
 
 
-async def _in_db(context: CairnContext, use: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    if context.uow is None:
-        raise RuntimeError("erasure needs the gateway's database")
-    async with context.uow() as uow:
-        return await use(uow)
-
-
 @strawberry.type
 class ErasureMutation:
     @strawberry.mutation(
@@ -85,7 +73,7 @@ class ErasureMutation:
         tenant_id = context.caller.tenant_id
         # The gateway's part first: if profiles fails, the person is still findable and the
         # admin asks again.
-        status = await _in_db(context, lambda uow: forget_in_gateway(uow, tenant_id, person))
+        status = await context.in_gateway_db(lambda uow: forget_in_gateway(uow, tenant_id, person))
         answer = await context.profiles.change(
             PersonView, "POST", "/internal/people/{}/erasure", key
         )
@@ -111,5 +99,5 @@ class ErasureQuery:
         if key is None:
             return None
         tenant_id = context.caller.tenant_id
-        status = await _in_db(context, lambda uow: erasure_status(uow, tenant_id, key))
+        status = await context.in_gateway_db(lambda uow: erasure_status(uow, tenant_id, key))
         return PersonErasure.of(status) if status else None
